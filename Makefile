@@ -1,0 +1,32 @@
+# Makefile: the two entry points of the README (`make serve`, `make test`) and helpers.
+# Each target installs missing Debian packages first (scripts/ensure-deps.sh).
+BUILD_DIR ?= build/release
+JOBS ?= 2
+CMAKE_FLAGS ?=
+
+.PHONY: serve test build deps bench format clean
+
+serve: build
+	$(BUILD_DIR)/vpo serve
+
+test: deps
+	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release -DVPO_WERROR=ON $(CMAKE_FLAGS)
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+	cd $(BUILD_DIR) && ctest --output-on-failure --timeout 120 -j $(JOBS)
+
+build: deps
+	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target vpo
+
+deps:
+	@scripts/ensure-deps.sh build
+
+bench:
+	@scripts/ensure-deps.sh bench
+	bench/http_bench.sh
+
+format:
+	git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
+
+clean:
+	rm -rf build

@@ -1,0 +1,167 @@
+// setup.cpp: the spdlog async pipeline behind vpo::logging::logger, writing with write(2).
+#include "logging/setup.hpp"
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <spdlog/async.h>
+#include <spdlog/sinks/base_sink.h>
+#include <spdlog/spdlog.h>
+
+#include "logging/formatter.hpp"
+#include "logging/log.hpp"
+#include "logging/record.hpp"
+
+namespace vpo::logging {
+namespace {
+
+config::log_level from_spdlog(spdlog::level::level_enum l) {
+  switch (l) {
+    case spdlog::level::trace:
+    case spdlog::level::debug: return config::log_level::debug;
+    case spdlog::level::info: return config::log_level::info;
+    case spdlog::level::warn: return config::log_level::warning;
+    default: return config::log_level::error;
+  }
+}
+
+spdlog::level::level_enum to_spdlog(config::log_level l) {
+  switch (l) {
+    case config::log_level::debug: return spdlog::level::debug;
+    case config::log_level::info: return spdlog::level::info;
+    case config::log_level::warning: return spdlog::level::warn;
+    case config::log_level::error: return spdlog::level::err;
+  }
+  return spdlog::level::info;
+}
+
+// Writes the whole line; errors (EPIPE, ENOSPC, EBADF...) are swallowed: logging never kills us.
+void write_all(int fd, const std::string& line) {
+  const char* p = line.data();
+  std::size_t left = line.size();
+  while (left > 0) {
+    ssize_t n = ::write(fd, p, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    p += n;
+    left -= static_cast<std::size_t>(n);
+  }
+}
+
+// A restyle travels through the async queue as a control record (level critical, which vpo's
+// API never uses), so records logged before a live format change keep the old format.
+constexpr char restyle_marker = '\x1d';
+
+std::string restyle_payload(int fd, const line_style& style) {
+  return std::string(1, restyle_marker) + (style.format == config::log_format::json ? 'j' : 't') +
+         (style.journal_prefix ? '1' : '0') + std::to_string(fd);
+}
+
+class fd_sink final : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  fd_sink(int fd, line_style style) : fd_(fd), style_(style) {}
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    std::string_view payload(msg.payload.data(), msg.payload.size());
+    if (msg.level == spdlog::level::critical && payload.size() >= 4 &&
+        payload[0] == restyle_marker) {
+      style_.format = payload[1] == 'j' ? config::log_format::json : config::log_format::text;
+      style_.journal_prefix = payload[2] == '1';
+      fd_ = std::atoi(std::string(payload.substr(3)).c_str());
+      return;
+    }
+    write_all(fd_, format_line(style_, from_spdlog(msg.level), msg.time, decode(payload)));
+  }
+  void flush_() override {}
+
+ private:
+  int fd_;
+  line_style style_;
+};
+
+std::mutex setup_mutex;
+std::shared_ptr<fd_sink> the_sink;            // guarded by setup_mutex
+std::shared_ptr<spdlog::logger> the_logger;   // read with std::atomic_load
+std::atomic<int> fallback_level{static_cast<int>(config::log_level::info)};
+
+line_style make_style(const config::logging_settings& s, int fd) {
+  return line_style{s.format, connected_to_journal(fd), static_cast<long>(::getpid())};
+}
+
+}  // namespace
+
+bool connected_to_journal(int fd) {
+  const char* stream = std::getenv("JOURNAL_STREAM");
+  if (!stream) return false;
+  unsigned long long dev = 0, ino = 0;
+  if (std::sscanf(stream, "%llu:%llu", &dev, &ino) != 2) return false;
+  struct stat st {};
+  if (fstat(fd, &st) != 0) return false;
+  return static_cast<unsigned long long>(st.st_dev) == dev &&
+         static_cast<unsigned long long>(st.st_ino) == ino;
+}
+
+void setup(const config::logging_settings& settings, int fd) {
+  ::signal(SIGPIPE, SIG_IGN);
+  std::lock_guard<std::mutex> lock(setup_mutex);
+  fallback_level = static_cast<int>(settings.level);
+  auto style = make_style(settings, fd);
+  if (the_sink) {
+    auto lg = std::atomic_load(&the_logger);
+    lg->log(spdlog::level::critical, spdlog::string_view_t(restyle_payload(fd, style)));
+    lg->set_level(to_spdlog(settings.level));
+    return;
+  }
+  if (!spdlog::thread_pool()) spdlog::init_thread_pool(16384, 1);
+  the_sink = std::make_shared<fd_sink>(fd, style);
+  // overrun_oldest: a stalled stderr reader must never block an actor or io thread.
+  auto lg = std::make_shared<spdlog::async_logger>("vpo", the_sink, spdlog::thread_pool(),
+                                                   spdlog::async_overflow_policy::overrun_oldest);
+  lg->set_level(to_spdlog(settings.level));
+  std::atomic_store(&the_logger, std::shared_ptr<spdlog::logger>(lg));
+}
+
+void shutdown() {
+  std::lock_guard<std::mutex> lock(setup_mutex);
+  std::atomic_store(&the_logger, std::shared_ptr<spdlog::logger>());
+  the_sink.reset();
+  spdlog::shutdown();
+}
+
+bool logger::enabled(config::log_level level) const {
+  if (auto lg = std::atomic_load(&the_logger)) return lg->should_log(to_spdlog(level));
+  return static_cast<int>(level) >= fallback_level.load();
+}
+
+void logger::log(config::log_level level, std::string_view message, fields context) const {
+  try {
+    auto lg = std::atomic_load(&the_logger);
+    if (!lg) {
+      // Before setup or after shutdown: write synchronously in text so nothing is lost.
+      if (static_cast<int>(level) < fallback_level.load()) return;
+      record r{name_, std::vector<field>(context), message};
+      line_style style{config::log_format::text, false, static_cast<long>(::getpid())};
+      write_all(2, format_line(style, level, std::chrono::system_clock::now(), r));
+      return;
+    }
+    auto lvl = to_spdlog(level);
+    if (!lg->should_log(lvl)) return;
+    lg->log(lvl, spdlog::string_view_t(encode(name_, context, message)));
+  } catch (...) {
+    // Logging must never take the process down (e.g. allocation failure).
+  }
+}
+
+void logger::debug(std::string_view m, fields c) const { log(config::log_level::debug, m, c); }
+void logger::info(std::string_view m, fields c) const { log(config::log_level::info, m, c); }
+void logger::warn(std::string_view m, fields c) const { log(config::log_level::warning, m, c); }
+void logger::error(std::string_view m, fields c) const { log(config::log_level::error, m, c); }
+
+}  // namespace vpo::logging

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages vpo needs to build and test; prints the apt-get line when not root.
+# Usage: scripts/ensure-deps.sh [build|bench]
+set -euo pipefail
+
+build_pkgs=(g++ cmake ninja-build pkg-config ccache
+  libcaf-dev libboost-dev libtomlplusplus-dev libspdlog-dev libfmt-dev catch2
+  libsqlite3-dev libsystemd-dev nlohmann-json3-dev libcli11-dev)
+bench_pkgs=(wrk nginx-light curl)
+
+case "${1:-build}" in
+  build) wanted=("${build_pkgs[@]}") ;;
+  bench) wanted=("${build_pkgs[@]}" "${bench_pkgs[@]}") ;;
+  *) echo "usage: $0 [build|bench]" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${wanted[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "vpo: missing Debian packages: ${missing[*]}" >&2
+  echo "vpo: install them as root, then re-run:" >&2
+  echo "  apt-get install -y --no-install-recommends ${missing[*]}" >&2
+  exit 1
+fi
+echo "vpo: installing Debian packages: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,158 @@
+// cli_test.cpp: the real `vpo` binary: --version, --help, usage errors, `serve --check`.
+#include <arpa/inet.h>
+#include <catch2/catch.hpp>
+#include <netinet/in.h>
+#include <nlohmann/json.hpp>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "tests/support/process.hpp"
+#include "tests/support/temp_dir.hpp"
+
+using vpo::test::process_options;
+using vpo::test::run;
+using vpo::test::temp_dir;
+
+namespace {
+
+process_options vpo_cmd(const temp_dir& home, std::vector<std::string> args,
+                        std::map<std::string, std::string> env = {}) {
+  process_options o;
+  o.args = {VPO_BINARY};
+  o.args.insert(o.args.end(), args.begin(), args.end());
+  env["HOME"] = home.path();
+  o.env = env;
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("vpo --version prints the version on stdout", "[cli]") {
+  temp_dir home;
+  auto r = run(vpo_cmd(home, {"--version"}));
+  CHECK(r.code == 0);
+  CHECK(r.out == "vpo 0.1.0\n");
+}
+
+TEST_CASE("vpo --help lists the commands and --version", "[cli]") {
+  temp_dir home;
+  auto r = run(vpo_cmd(home, {"--help"}));
+  CHECK(r.code == 0);
+  CHECK_THAT(r.out, Catch::Contains("serve"));
+  CHECK_THAT(r.out, Catch::Contains("--version"));
+}
+
+TEST_CASE("vpo serve --help documents options, env, config path, precedence and exit codes",
+          "[cli]") {
+  temp_dir home;
+  auto r = run(vpo_cmd(home, {"serve", "--help"}));
+  CHECK(r.code == 0);
+  for (const char* s : {"--config", "--bind", "--port", "--shutdown-timeout", "--log-level",
+                        "--log-format", "--db", "--workers", "--check", "VPO_CONFIG_PATH",
+                        "VPO_DATA_DIR", "VPO_SERVER_BIND", "VPO_SERVER_PORT",
+                        "VPO_SERVER_SHUTDOWN_TIMEOUT", "VPO_AUTH_TOKEN", "VPO_LOG_LEVEL",
+                        "VPO_LOG_FORMAT", "VPO_DATABASE_PATH", "VPO_JOBS_WORKERS",
+                        "config.toml", "PRECEDENCE", "EXIT CODES", "143"}) {
+    INFO(s);
+    CHECK_THAT(r.out, Catch::Contains(s));
+  }
+}
+
+TEST_CASE("unknown flags, missing values and bad flag values exit 2 with a usage message",
+          "[cli]") {
+  temp_dir home;
+  std::vector<std::vector<std::string>> cases = {
+      {"serve", "--no-such-flag"}, {"serve", "--port"},          {"serve", "--port", "x"},
+      {"serve", "--port", "0"},    {"serve", "--log-level", "x"}, {"serve", "--workers", "65"},
+      {"frobnicate"},              {},                           {"serve", "extra"},
+  };
+  for (const auto& args : cases) {
+    auto r = run(vpo_cmd(home, args));
+    std::string joined;
+    for (const auto& a : args) joined += a + " ";
+    INFO("args: " << joined);
+    CHECK(r.code == 2);
+    CHECK_THAT(r.err, Catch::Contains("--help"));
+  }
+}
+
+TEST_CASE("serve --check prints the effective configuration with origins and exits 0", "[cli]") {
+  temp_dir home;
+  home.write(".vpo/config.toml", "[server]\nport = 9300\n[logging]\nformat = \"text\"\n");
+  auto r = run(vpo_cmd(home, {"serve", "--check", "--workers", "5"},
+                       {{"VPO_SERVER_SHUTDOWN_TIMEOUT", "4"}, {"VPO_AUTH_TOKEN", "abcdefghijklmnopq"}}));
+  CHECK(r.code == 0);
+  CHECK_THAT(r.out, Catch::Matches(R"((.|\n)*server\.port +9300 +file\n(.|\n)*)"));
+  CHECK_THAT(r.out, Catch::Matches(R"((.|\n)*jobs\.workers +5 +cli\n(.|\n)*)"));
+  CHECK_THAT(r.out, Catch::Matches(R"((.|\n)*server\.shutdown_timeout +4 +env\n(.|\n)*)"));
+  CHECK_THAT(r.out, Catch::Matches(R"((.|\n)*server\.bind +127\.0\.0\.1 +default\n(.|\n)*)"));
+  CHECK_THAT(r.out, Catch::Contains("t <= 6 s"));
+  CHECK_THAT(r.out + r.err, !Catch::Contains("abcdefghijklmnopq"));
+  CHECK(r.err.empty());
+}
+
+TEST_CASE("serve --check binds no port: a taken port does not fail it", "[cli]") {
+  int s = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  REQUIRE(::listen(s, 1) == 0);
+  socklen_t len = sizeof addr;
+  getsockname(s, reinterpret_cast<sockaddr*>(&addr), &len);
+  temp_dir home;
+  auto r = run(vpo_cmd(home, {"serve", "--check", "--port", std::to_string(ntohs(addr.sin_port))}));
+  ::close(s);
+  CHECK(r.code == 0);
+}
+
+TEST_CASE("serve --check fails with exit 1 and one clear message for each bad layer", "[cli]") {
+  temp_dir home;
+  SECTION("malformed TOML") {
+    auto p = home.write(".vpo/config.toml", "[server\nport = 1\n");
+    auto r = run(vpo_cmd(home, {"serve", "--check"}));
+    CHECK(r.code == 1);
+    CHECK_THAT(r.err, Catch::Contains(p + ":1:"));
+    CHECK_THAT(r.err, Catch::Contains("ERROR"));
+  }
+  SECTION("out-of-range file value") {
+    auto p = home.write(".vpo/config.toml", "[server]\nport = 70000\n");
+    auto r = run(vpo_cmd(home, {"serve", "--check"}));
+    CHECK(r.code == 1);
+    CHECK_THAT(r.err, Catch::Contains(p + ":2:8: server.port = 70000 (origin: file)"));
+  }
+  SECTION("bad env value") {
+    auto r = run(vpo_cmd(home, {"serve", "--check"}, {{"VPO_SERVER_PORT", "eighty"}}));
+    CHECK(r.code == 1);
+    CHECK_THAT(r.err, Catch::Contains("VPO_SERVER_PORT = \"eighty\" (origin: env)"));
+  }
+  SECTION("missing explicit config") {
+    auto r = run(vpo_cmd(home, {"serve", "--check", "--config", home.file("missing.toml")}));
+    CHECK(r.code == 1);
+    CHECK_THAT(r.err, Catch::Contains("missing.toml"));
+  }
+  SECTION("short secret, never printed") {
+    home.write(".vpo/config.toml", "[server]\nauth_token = \"hush-hush\"\n");
+    auto r = run(vpo_cmd(home, {"serve", "--check"}));
+    CHECK(r.code == 1);
+    CHECK_THAT(r.err, Catch::Contains("server.auth_token"));
+    CHECK_THAT(r.out + r.err, !Catch::Contains("hush-hush"));
+  }
+  SECTION("errors are JSON lines when the valid layers ask for JSON") {
+    auto r = run(vpo_cmd(home, {"serve", "--check"},
+                         {{"VPO_LOG_FORMAT", "json"}, {"VPO_JOBS_WORKERS", "0"}}));
+    CHECK(r.code == 1);
+    auto j = nlohmann::json::parse(r.err.substr(0, r.err.find('\n')));
+    CHECK(j["level"] == "error");
+    CHECK_THAT(j["message"].get<std::string>(), Catch::Contains("VPO_JOBS_WORKERS"));
+  }
+}
+
+TEST_CASE("an unknown key in an owned section warns once with a suggestion", "[cli]") {
+  temp_dir home;
+  home.write(".vpo/config.toml", "[server]\nshutdown_timout = 5\n[tools]\nx = 1\n");
+  auto r = run(vpo_cmd(home, {"serve", "--check"}));
+  CHECK(r.code == 0);
+  CHECK_THAT(r.err, Catch::Contains("did you mean server.shutdown_timeout?"));
+  CHECK(r.err.find("WARN") == r.err.rfind("WARN"));
+}

@@ -1,0 +1,27 @@
+// temp_dir.hpp: a private temporary folder for one test, removed with everything in it.
+#pragma once
+
+#include <string>
+
+namespace vpo::test {
+
+class temp_dir {
+ public:
+  temp_dir();
+  ~temp_dir();
+  temp_dir(const temp_dir&) = delete;
+  temp_dir& operator=(const temp_dir&) = delete;
+  const std::string& path() const { return path_; }
+  /// path() + "/" + name
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+  /// Writes `content` to `name` inside the folder and returns the full path.
+  std::string write(const std::string& name, const std::string& content) const;
+
+ private:
+  std::string path_;
+};
+
+/// The whole content of a file ("" when it cannot be read).
+std::string read_file(const std::string& path);
+
+}  // namespace vpo::test
