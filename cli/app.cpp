@@ -50,8 +50,9 @@ struct serve_options {
 // Adds a text option whose value, when given, lands in `opts.values[key]`.
 void add_text(CLI::App& serve, serve_options& opts, const std::string& names,
               const std::string& key, const std::string& type, const std::string& help) {
-  serve.add_option_function<std::string>(
-           names, [&opts, key](const std::string& v) { opts.values[key] = v; }, help)
+  serve
+      .add_option_function<std::string>(
+          names, [&opts, key](const std::string& v) { opts.values[key] = v; }, help)
       ->type_name(type);
 }
 
@@ -109,12 +110,14 @@ int run_serve_command(const serve_options& opts) {
 
 int run(int argc, char** argv) {
   CLI::App app{"vpo: the Video Policy Orchestrator daemon", "vpo"};
-  app.set_version_flag("--version", std::string("vpo ") + VPO_VERSION, "Print the version and exit");
+  app.set_version_flag("--version", std::string("vpo ") + VPO_VERSION,
+                       "Print the version and exit");
   app.require_subcommand(1);
   app.footer("Run 'vpo serve --help' for the daemon's options, environment and exit codes.");
   serve_options opts;
-  CLI::App* serve = app.add_subcommand("serve", "Run the daemon in the foreground until "
-                                                "SIGTERM/SIGINT (systemd/Kubernetes friendly)");
+  CLI::App* serve = app.add_subcommand("serve",
+                                       "Run the daemon in the foreground until "
+                                       "SIGTERM/SIGINT (systemd/Kubernetes friendly)");
   define_serve(*serve, opts);
   try {
     app.parse(argc, argv);

@@ -22,19 +22,21 @@ std::string seconds(double s) {
 std::string check_report(const config::loaded_config& loaded) {
   std::ostringstream os;
   os << "vpo " << VPO_VERSION << ": configuration check\n\n";
-  os << "config file: " << loaded.config_path << " (origin: "
-     << config::to_string(loaded.config_path_origin) << ", "
+  os << "config file: " << loaded.config_path
+     << " (origin: " << config::to_string(loaded.config_path_origin) << ", "
      << (loaded.config_file_loaded ? "loaded" : "not found, built-in defaults and env apply")
      << ")\n";
   os << "precedence: cli > file > env > default\n\n";
-  os << std::left << std::setw(30) << "key" << std::setw(40) << "value" << "origin\n";
+  os << std::left << std::setw(30) << "key" << std::setw(40) << "value"
+     << "origin\n";
   for (const auto& v : loaded.shown)
     os << std::left << std::setw(30) << v.key << std::setw(40) << v.value
        << config::to_string(v.from) << "\n";
 
   double t = loaded.values.server.shutdown_timeout;
   os << "\nshutdown timeline (server.shutdown_timeout = " << seconds(t) << "):\n"
-     << "  t = 0          SIGTERM or SIGINT: /health and /readyz answer 503, STOPPING=1 to systemd,\n"
+     << "  t = 0          SIGTERM or SIGINT: /health and /readyz answer 503, STOPPING=1 to "
+        "systemd,\n"
      << "                 the listener closes, idle connections close, workers claim nothing new\n"
      << "  0 .. " << std::left << std::setw(9) << seconds(t)
      << " drain: in-flight requests and running jobs finish; exit 0 as soon as nothing is\n"

@@ -9,8 +9,9 @@ namespace vpo::cli {
 int run_serve(const config::settings& settings) {
   (void)settings;
   logging::logger("vpo.serve")
-      .error("vpo serve is not implemented yet: configuration is valid, but the daemon does not "
-             "exist in this build. Use 'vpo serve --check' to validate configuration.");
+      .error(
+          "vpo serve is not implemented yet: configuration is valid, but the daemon does not "
+          "exist in this build. Use 'vpo serve --check' to validate configuration.");
   return exit_code::startup_failure;
 }
 

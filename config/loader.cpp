@@ -6,12 +6,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <toml++/toml.h>
 #include <array>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <sstream>
-#include <toml++/toml.h>
 #include <variant>
 
 #include "config/rules.hpp"
@@ -19,7 +19,17 @@
 namespace vpo::config {
 namespace {
 
-enum class kind { path, bind, integer_port, number_timeout, token, boolean, level, format, workers };
+enum class kind {
+  path,
+  bind,
+  integer_port,
+  number_timeout,
+  token,
+  boolean,
+  level,
+  format,
+  workers
+};
 
 struct key_spec {
   const char* key;
@@ -60,16 +70,24 @@ using raw = std::variant<std::string, long long, double, bool>;
 
 const char* type_rule(kind k) {
   switch (k) {
-    case kind::integer_port: return "must be an integer from 1 to 65535";
-    case kind::workers: return "must be an integer from 1 to 64";
+    case kind::integer_port:
+      return "must be an integer from 1 to 65535";
+    case kind::workers:
+      return "must be an integer from 1 to 64";
     case kind::number_timeout:
       return "must be a number of seconds greater than 0 and at most 86400";
-    case kind::boolean: return "must be a boolean (true or false)";
-    case kind::level: return "must be one of debug, info, warning (or warn), error";
-    case kind::format: return "must be one of text, json";
-    case kind::bind: return "must be an IPv4/IPv6 address or a resolvable host name";
-    case kind::token: return "must be a string of at least 16 characters";
-    case kind::path: return "must be a non-empty file path";
+    case kind::boolean:
+      return "must be a boolean (true or false)";
+    case kind::level:
+      return "must be one of debug, info, warning (or warn), error";
+    case kind::format:
+      return "must be one of text, json";
+    case kind::bind:
+      return "must be an IPv4/IPv6 address or a resolvable host name";
+    case kind::token:
+      return "must be a string of at least 16 characters";
+    case kind::path:
+      return "must be a non-empty file path";
   }
   return "";
 }
@@ -77,13 +95,20 @@ const char* type_rule(kind k) {
 // The rule a well-typed value breaks, or nullopt.
 std::optional<std::string> check(const key_spec& spec, const raw& v) {
   switch (spec.type) {
-    case kind::path: return rules::check_path(std::get<std::string>(v));
-    case kind::bind: return rules::check_bind(std::get<std::string>(v));
-    case kind::integer_port: return rules::check_port(std::get<long long>(v));
-    case kind::workers: return rules::check_workers(std::get<long long>(v));
-    case kind::number_timeout: return rules::check_shutdown_timeout(std::get<double>(v));
-    case kind::token: return rules::check_auth_token(std::get<std::string>(v));
-    case kind::boolean: return std::nullopt;
+    case kind::path:
+      return rules::check_path(std::get<std::string>(v));
+    case kind::bind:
+      return rules::check_bind(std::get<std::string>(v));
+    case kind::integer_port:
+      return rules::check_port(std::get<long long>(v));
+    case kind::workers:
+      return rules::check_workers(std::get<long long>(v));
+    case kind::number_timeout:
+      return rules::check_shutdown_timeout(std::get<double>(v));
+    case kind::token:
+      return rules::check_auth_token(std::get<std::string>(v));
+    case kind::boolean:
+      return std::nullopt;
     case kind::level:
       if (!rules::parse_level(std::get<std::string>(v))) return type_rule(kind::level);
       return std::nullopt;
@@ -112,7 +137,8 @@ std::optional<raw> from_text(const key_spec& spec, const std::string& text) {
     case kind::boolean:
       if (auto v = rules::parse_bool(text)) return raw{*v};
       return std::nullopt;
-    default: return raw{text};
+    default:
+      return raw{text};
   }
 }
 
@@ -132,7 +158,8 @@ std::optional<raw> from_toml(const key_spec& spec, const toml::node& node) {
     case kind::boolean:
       if (node.is_boolean()) return raw{*node.value<bool>()};
       return std::nullopt;
-    default: return std::nullopt;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -144,16 +171,24 @@ std::string expand_home(const std::string& path, const std::string& home) {
 
 void apply(settings& s, const key_spec& spec, const raw& v, const std::string& home) {
   std::string key = spec.key;
-  if (key == "database_path") s.database_path = expand_home(std::get<std::string>(v), home);
-  else if (key == "server.bind") s.server.bind = std::get<std::string>(v);
-  else if (key == "server.port") s.server.port = static_cast<std::uint16_t>(std::get<long long>(v));
-  else if (key == "server.shutdown_timeout") s.server.shutdown_timeout = std::get<double>(v);
-  else if (key == "server.auth_token") s.server.auth_token = std::get<std::string>(v);
-  else if (key == "server.allow_unauthenticated") s.server.allow_unauthenticated = std::get<bool>(v);
-  else if (key == "logging.level") s.logging.level = *rules::parse_level(std::get<std::string>(v));
+  if (key == "database_path")
+    s.database_path = expand_home(std::get<std::string>(v), home);
+  else if (key == "server.bind")
+    s.server.bind = std::get<std::string>(v);
+  else if (key == "server.port")
+    s.server.port = static_cast<std::uint16_t>(std::get<long long>(v));
+  else if (key == "server.shutdown_timeout")
+    s.server.shutdown_timeout = std::get<double>(v);
+  else if (key == "server.auth_token")
+    s.server.auth_token = std::get<std::string>(v);
+  else if (key == "server.allow_unauthenticated")
+    s.server.allow_unauthenticated = std::get<bool>(v);
+  else if (key == "logging.level")
+    s.logging.level = *rules::parse_level(std::get<std::string>(v));
   else if (key == "logging.format")
     s.logging.format = *rules::parse_format(std::get<std::string>(v));
-  else if (key == "jobs.workers") s.jobs.workers = static_cast<int>(std::get<long long>(v));
+  else if (key == "jobs.workers")
+    s.jobs.workers = static_cast<int>(std::get<long long>(v));
 }
 
 std::string format_number(double d) {
@@ -169,7 +204,8 @@ std::string render(const settings& s, const key_spec& spec) {
   if (key == "server.port") return std::to_string(s.server.port);
   if (key == "server.shutdown_timeout") return format_number(s.server.shutdown_timeout);
   if (key == "server.auth_token") return s.server.auth_token ? "****" : "(unset)";
-  if (key == "server.allow_unauthenticated") return s.server.allow_unauthenticated ? "true" : "false";
+  if (key == "server.allow_unauthenticated")
+    return s.server.allow_unauthenticated ? "true" : "false";
   if (key == "logging.level") return to_string(s.logging.level);
   if (key == "logging.format") return to_string(s.logging.format);
   if (key == "jobs.workers") return std::to_string(s.jobs.workers);
@@ -222,8 +258,9 @@ class loader {
     std::string data_dir = home_ + "/.vpo";
     if (auto d = env("VPO_DATA_DIR")) {
       if (d->empty())
-        error(origin::env, "", "environment variable VPO_DATA_DIR is set but empty; set it to a "
-                               "folder or unset it to use ~/.vpo");
+        error(origin::env, "",
+              "environment variable VPO_DATA_DIR is set but empty; set it to a "
+              "folder or unset it to use ~/.vpo");
       else
         data_dir = expand_home(*d, home_);
     }
@@ -263,8 +300,9 @@ class loader {
       out_.config_path = expand_home(*e, home_);
       out_.config_path_origin = origin::env;
       if (e->empty())
-        error(origin::env, "config", "environment variable VPO_CONFIG_PATH is set but empty; "
-                                     "set it to a config file or unset it");
+        error(origin::env, "config",
+              "environment variable VPO_CONFIG_PATH is set but empty; "
+              "set it to a config file or unset it");
     } else {
       out_.config_path = data_dir + "/config.toml";
       out_.config_path_origin = origin::default_value;
@@ -276,8 +314,8 @@ class loader {
               const std::string& where, const std::string& shown_value, const std::string& fix) {
     if (auto rule = check(specs[i], v)) {
       error(from, specs[i].key,
-            where + " = " + shown_value + " (origin: " + to_string(from) + ") is invalid: " +
-                specs[i].key + " " + *rule + ". " + fix);
+            where + " = " + shown_value + " (origin: " + to_string(from) +
+                ") is invalid: " + specs[i].key + " " + *rule + ". " + fix);
       return false;
     }
     apply(out_.values, specs[i], v, home_);
@@ -432,7 +470,8 @@ class loader {
         auto d = edit_distance(name, kk);
         if (d < best_distance) best = kk, best_distance = d;
       }
-      if (!best.empty()) message += " (did you mean " + std::string(owned.section) + "." + best + "?)";
+      if (!best.empty())
+        message += " (did you mean " + std::string(owned.section) + "." + best + "?)";
       out_.warnings.push_back({origin::file, std::string(owned.section) + "." + name, message});
     }
   }
@@ -446,10 +485,14 @@ class loader {
 
 const char* to_string(origin o) {
   switch (o) {
-    case origin::default_value: return "default";
-    case origin::env: return "env";
-    case origin::file: return "file";
-    case origin::cli: return "cli";
+    case origin::default_value:
+      return "default";
+    case origin::env:
+      return "env";
+    case origin::file:
+      return "file";
+    case origin::cli:
+      return "cli";
   }
   return "default";
 }
@@ -460,7 +503,9 @@ bool loaded_config::has_cli_error() const {
   return false;
 }
 
-loaded_config load(const load_input& input) { return loader(input).run(); }
+loaded_config load(const load_input& input) {
+  return loader(input).run();
+}
 
 std::optional<std::string> process_getenv(const std::string& name) {
   const char* v = std::getenv(name.c_str());

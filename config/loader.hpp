@@ -19,7 +19,7 @@ const char* to_string(origin o);
 /// the origin and the rule, and how to fix it.
 struct problem {
   origin from = origin::default_value;
-  std::string key;      ///< dotted key, e.g. `server.port`; empty for file-level problems
+  std::string key;  ///< dotted key, e.g. `server.port`; empty for file-level problems
   std::string message;
 };
 
@@ -42,11 +42,11 @@ struct load_input {
 /// `values.logging` holds the best valid logging settings found, so errors can be logged well.
 struct loaded_config {
   settings values;
-  std::vector<shown_value> shown;     ///< every key in display order, with origins
+  std::vector<shown_value> shown;  ///< every key in display order, with origins
   std::string config_path;
   origin config_path_origin = origin::default_value;
   bool config_file_loaded = false;
-  std::vector<problem> warnings;      ///< e.g. unknown keys in a section vpo owns
+  std::vector<problem> warnings;  ///< e.g. unknown keys in a section vpo owns
   std::vector<problem> errors;
 
   /// True when an error comes from a command-line value (a usage error, exit 2).

@@ -15,15 +15,21 @@ namespace vpo::config {
 
 const char* to_string(log_level level) {
   switch (level) {
-    case log_level::debug: return "debug";
-    case log_level::info: return "info";
-    case log_level::warning: return "warning";
-    case log_level::error: return "error";
+    case log_level::debug:
+      return "debug";
+    case log_level::info:
+      return "info";
+    case log_level::warning:
+      return "warning";
+    case log_level::error:
+      return "error";
   }
   return "info";
 }
 
-const char* to_string(log_format format) { return format == log_format::json ? "json" : "text"; }
+const char* to_string(log_format format) {
+  return format == log_format::json ? "json" : "text";
+}
 
 }  // namespace vpo::config
 
@@ -39,9 +45,8 @@ std::string lower(std::string_view text) {
 
 bool looks_like_host_name(std::string_view name) {
   if (name.empty() || name.size() > 253) return false;
-  return std::all_of(name.begin(), name.end(), [](unsigned char c) {
-    return std::isalnum(c) || c == '-' || c == '.';
-  });
+  return std::all_of(name.begin(), name.end(),
+                     [](unsigned char c) { return std::isalnum(c) || c == '-' || c == '.'; });
 }
 
 }  // namespace

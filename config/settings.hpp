@@ -17,7 +17,7 @@ enum class log_format { text, json };
 struct server_settings {
   std::string bind = "127.0.0.1";
   std::uint16_t port = 8321;
-  double shutdown_timeout = 30.0;  ///< seconds, > 0
+  double shutdown_timeout = 30.0;         ///< seconds, > 0
   std::optional<std::string> auth_token;  ///< secret; never logged or printed
   bool allow_unauthenticated = false;
 };

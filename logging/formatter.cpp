@@ -10,20 +10,28 @@ namespace {
 
 const char* text_level(config::log_level level) {
   switch (level) {
-    case config::log_level::debug: return "DEBUG";
-    case config::log_level::info: return "INFO ";
-    case config::log_level::warning: return "WARN ";
-    case config::log_level::error: return "ERROR";
+    case config::log_level::debug:
+      return "DEBUG";
+    case config::log_level::info:
+      return "INFO ";
+    case config::log_level::warning:
+      return "WARN ";
+    case config::log_level::error:
+      return "ERROR";
   }
   return "INFO ";
 }
 
 const char* journal_prefix(config::log_level level) {
   switch (level) {
-    case config::log_level::debug: return "<7>";
-    case config::log_level::info: return "<6>";
-    case config::log_level::warning: return "<4>";
-    case config::log_level::error: return "<3>";
+    case config::log_level::debug:
+      return "<7>";
+    case config::log_level::info:
+      return "<6>";
+    case config::log_level::warning:
+      return "<4>";
+    case config::log_level::error:
+      return "<3>";
   }
   return "<6>";
 }
@@ -31,14 +39,18 @@ const char* journal_prefix(config::log_level level) {
 // Keeps a text record on one line: control characters become visible escapes.
 void append_escaped(std::string& out, std::string_view text) {
   for (unsigned char c : text) {
-    if (c == '\n') out += "\\n";
-    else if (c == '\r') out += "\\r";
-    else if (c == '\t') out += "\\t";
+    if (c == '\n')
+      out += "\\n";
+    else if (c == '\r')
+      out += "\\r";
+    else if (c == '\t')
+      out += "\\t";
     else if (c < 0x20 || c == 0x7f) {
       char buf[8];
       std::snprintf(buf, sizeof buf, "\\x%02x", c);
       out += buf;
-    } else out += static_cast<char>(c);
+    } else
+      out += static_cast<char>(c);
   }
 }
 

@@ -34,15 +34,19 @@ std::optional<field> decode_field(std::string_view in, std::size_t& pos) {
   auto text = take(in, pos);
   if (!text) return std::nullopt;
   switch (type) {
-    case 's': return field{*key, *text};
+    case 's':
+      return field{*key, *text};
     case 'i': {
       long long v = 0;
       std::from_chars(text->data(), text->data() + text->size(), v);
       return field{*key, v};
     }
-    case 'd': return field{*key, std::strtod(std::string(*text).c_str(), nullptr)};
-    case 'b': return field{*key, *text == "1"};
-    default: return std::nullopt;
+    case 'd':
+      return field{*key, std::strtod(std::string(*text).c_str(), nullptr)};
+    case 'b':
+      return field{*key, *text == "1"};
+    default:
+      return std::nullopt;
   }
 }
 
@@ -57,9 +61,12 @@ std::string encode(std::string_view logger, fields context, std::string_view mes
   out += ':';
   for (const auto& f : context) {
     put(out, f.key);
-    if (auto s = std::get_if<std::string>(&f.value)) out += 's', put(out, *s);
-    else if (auto i = std::get_if<std::int64_t>(&f.value)) out += 'i', put(out, std::to_string(*i));
-    else if (auto b = std::get_if<bool>(&f.value)) out += 'b', put(out, *b ? "1" : "0");
+    if (auto s = std::get_if<std::string>(&f.value))
+      out += 's', put(out, *s);
+    else if (auto i = std::get_if<std::int64_t>(&f.value))
+      out += 'i', put(out, std::to_string(*i));
+    else if (auto b = std::get_if<bool>(&f.value))
+      out += 'b', put(out, *b ? "1" : "0");
     else {
       char buf[32];
       int n = std::snprintf(buf, sizeof buf, "%.17g", std::get<double>(f.value));

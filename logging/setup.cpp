@@ -5,14 +5,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <spdlog/async.h>
+#include <spdlog/sinks/base_sink.h>
+#include <spdlog/spdlog.h>
 #include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <memory>
 #include <mutex>
-#include <spdlog/async.h>
-#include <spdlog/sinks/base_sink.h>
-#include <spdlog/spdlog.h>
 
 #include "logging/formatter.hpp"
 #include "logging/log.hpp"
@@ -24,19 +24,27 @@ namespace {
 config::log_level from_spdlog(spdlog::level::level_enum l) {
   switch (l) {
     case spdlog::level::trace:
-    case spdlog::level::debug: return config::log_level::debug;
-    case spdlog::level::info: return config::log_level::info;
-    case spdlog::level::warn: return config::log_level::warning;
-    default: return config::log_level::error;
+    case spdlog::level::debug:
+      return config::log_level::debug;
+    case spdlog::level::info:
+      return config::log_level::info;
+    case spdlog::level::warn:
+      return config::log_level::warning;
+    default:
+      return config::log_level::error;
   }
 }
 
 spdlog::level::level_enum to_spdlog(config::log_level l) {
   switch (l) {
-    case config::log_level::debug: return spdlog::level::debug;
-    case config::log_level::info: return spdlog::level::info;
-    case config::log_level::warning: return spdlog::level::warn;
-    case config::log_level::error: return spdlog::level::err;
+    case config::log_level::debug:
+      return spdlog::level::debug;
+    case config::log_level::info:
+      return spdlog::level::info;
+    case config::log_level::warning:
+      return spdlog::level::warn;
+    case config::log_level::error:
+      return spdlog::level::err;
   }
   return spdlog::level::info;
 }
@@ -87,8 +95,8 @@ class fd_sink final : public spdlog::sinks::base_sink<std::mutex> {
 };
 
 std::mutex setup_mutex;
-std::shared_ptr<fd_sink> the_sink;            // guarded by setup_mutex
-std::shared_ptr<spdlog::logger> the_logger;   // read with std::atomic_load
+std::shared_ptr<fd_sink> the_sink;           // guarded by setup_mutex
+std::shared_ptr<spdlog::logger> the_logger;  // read with std::atomic_load
 std::atomic<int> fallback_level{static_cast<int>(config::log_level::info)};
 
 line_style make_style(const config::logging_settings& s, int fd) {
@@ -159,9 +167,17 @@ void logger::log(config::log_level level, std::string_view message, fields conte
   }
 }
 
-void logger::debug(std::string_view m, fields c) const { log(config::log_level::debug, m, c); }
-void logger::info(std::string_view m, fields c) const { log(config::log_level::info, m, c); }
-void logger::warn(std::string_view m, fields c) const { log(config::log_level::warning, m, c); }
-void logger::error(std::string_view m, fields c) const { log(config::log_level::error, m, c); }
+void logger::debug(std::string_view m, fields c) const {
+  log(config::log_level::debug, m, c);
+}
+void logger::info(std::string_view m, fields c) const {
+  log(config::log_level::info, m, c);
+}
+void logger::warn(std::string_view m, fields c) const {
+  log(config::log_level::warning, m, c);
+}
+void logger::error(std::string_view m, fields c) const {
+  log(config::log_level::error, m, c);
+}
 
 }  // namespace vpo::logging

@@ -1,10 +1,10 @@
 // cli_test.cpp: the real `vpo` binary: --version, --help, usage errors, `serve --check`.
 #include <arpa/inet.h>
-#include <catch2/catch.hpp>
 #include <netinet/in.h>
-#include <nlohmann/json.hpp>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include "tests/support/process.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -47,12 +47,29 @@ TEST_CASE("vpo serve --help documents options, env, config path, precedence and 
   temp_dir home;
   auto r = run(vpo_cmd(home, {"serve", "--help"}));
   CHECK(r.code == 0);
-  for (const char* s : {"--config", "--bind", "--port", "--shutdown-timeout", "--log-level",
-                        "--log-format", "--db", "--workers", "--check", "VPO_CONFIG_PATH",
-                        "VPO_DATA_DIR", "VPO_SERVER_BIND", "VPO_SERVER_PORT",
-                        "VPO_SERVER_SHUTDOWN_TIMEOUT", "VPO_AUTH_TOKEN", "VPO_LOG_LEVEL",
-                        "VPO_LOG_FORMAT", "VPO_DATABASE_PATH", "VPO_JOBS_WORKERS",
-                        "config.toml", "PRECEDENCE", "EXIT CODES", "143"}) {
+  for (const char* s : {"--config",
+                        "--bind",
+                        "--port",
+                        "--shutdown-timeout",
+                        "--log-level",
+                        "--log-format",
+                        "--db",
+                        "--workers",
+                        "--check",
+                        "VPO_CONFIG_PATH",
+                        "VPO_DATA_DIR",
+                        "VPO_SERVER_BIND",
+                        "VPO_SERVER_PORT",
+                        "VPO_SERVER_SHUTDOWN_TIMEOUT",
+                        "VPO_AUTH_TOKEN",
+                        "VPO_LOG_LEVEL",
+                        "VPO_LOG_FORMAT",
+                        "VPO_DATABASE_PATH",
+                        "VPO_JOBS_WORKERS",
+                        "config.toml",
+                        "PRECEDENCE",
+                        "EXIT CODES",
+                        "143"}) {
     INFO(s);
     CHECK_THAT(r.out, Catch::Contains(s));
   }
@@ -62,9 +79,15 @@ TEST_CASE("unknown flags, missing values and bad flag values exit 2 with a usage
           "[cli]") {
   temp_dir home;
   std::vector<std::vector<std::string>> cases = {
-      {"serve", "--no-such-flag"}, {"serve", "--port"},          {"serve", "--port", "x"},
-      {"serve", "--port", "0"},    {"serve", "--log-level", "x"}, {"serve", "--workers", "65"},
-      {"frobnicate"},              {},                           {"serve", "extra"},
+      {"serve", "--no-such-flag"},
+      {"serve", "--port"},
+      {"serve", "--port", "x"},
+      {"serve", "--port", "0"},
+      {"serve", "--log-level", "x"},
+      {"serve", "--workers", "65"},
+      {"frobnicate"},
+      {},
+      {"serve", "extra"},
   };
   for (const auto& args : cases) {
     auto r = run(vpo_cmd(home, args));
@@ -79,8 +102,9 @@ TEST_CASE("unknown flags, missing values and bad flag values exit 2 with a usage
 TEST_CASE("serve --check prints the effective configuration with origins and exits 0", "[cli]") {
   temp_dir home;
   home.write(".vpo/config.toml", "[server]\nport = 9300\n[logging]\nformat = \"text\"\n");
-  auto r = run(vpo_cmd(home, {"serve", "--check", "--workers", "5"},
-                       {{"VPO_SERVER_SHUTDOWN_TIMEOUT", "4"}, {"VPO_AUTH_TOKEN", "abcdefghijklmnopq"}}));
+  auto r =
+      run(vpo_cmd(home, {"serve", "--check", "--workers", "5"},
+                  {{"VPO_SERVER_SHUTDOWN_TIMEOUT", "4"}, {"VPO_AUTH_TOKEN", "abcdefghijklmnopq"}}));
   CHECK(r.code == 0);
   CHECK_THAT(r.out, Catch::Matches(R"((.|\n)*server\.port +9300 +file\n(.|\n)*)"));
   CHECK_THAT(r.out, Catch::Matches(R"((.|\n)*jobs\.workers +5 +cli\n(.|\n)*)"));

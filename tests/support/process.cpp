@@ -95,7 +95,9 @@ void process::reader(int fd, std::string* sink) {
   changed_.notify_all();
 }
 
-void process::signal(int signo) const { ::kill(pid_, signo); }
+void process::signal(int signo) const {
+  ::kill(pid_, signo);
+}
 
 std::optional<int> process::wait(std::chrono::milliseconds timeout) {
   std::unique_lock<std::mutex> lock(mutex_);

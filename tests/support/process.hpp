@@ -16,9 +16,9 @@
 namespace vpo::test {
 
 struct process_options {
-  std::vector<std::string> args;               ///< args[0] is the program path
-  std::map<std::string, std::string> env;      ///< added to a clean environment
-  std::string cwd;                             ///< empty: inherit
+  std::vector<std::string> args;           ///< args[0] is the program path
+  std::map<std::string, std::string> env;  ///< added to a clean environment
+  std::string cwd;                         ///< empty: inherit
   /// The child's stderr is this fd instead of a pipe when >= 0 (e.g. a closed pipe's end).
   int stderr_fd = -1;
 };

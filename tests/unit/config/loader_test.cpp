@@ -1,15 +1,15 @@
 // loader_test.cpp: precedence matrix, every validation rule and bad input of contract §1-2.
 #include "config/loader.hpp"
 
-#include <catch2/catch.hpp>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <catch2/catch.hpp>
 
 #include "tests/support/temp_dir.hpp"
 
 using vpo::config::load;
-using vpo::config::loaded_config;
 using vpo::config::load_input;
+using vpo::config::loaded_config;
 using vpo::config::origin;
 using vpo::test::temp_dir;
 
@@ -83,8 +83,8 @@ struct matrix_row {
 const std::vector<matrix_row> matrix = {
     {"server.port", "VPO_SERVER_PORT", "server", "port", "9001", "9002", "9003", "9003", "9001",
      "9002"},
-    {"server.bind", "VPO_SERVER_BIND", "server", "bind", "127.0.0.2", "127.0.0.3",
-     "\"127.0.0.4\"", "127.0.0.4", "127.0.0.2", "127.0.0.3"},
+    {"server.bind", "VPO_SERVER_BIND", "server", "bind", "127.0.0.2", "127.0.0.3", "\"127.0.0.4\"",
+     "127.0.0.4", "127.0.0.2", "127.0.0.3"},
     {"server.shutdown_timeout", "VPO_SERVER_SHUTDOWN_TIMEOUT", "server", "shutdown_timeout", "5",
      "6.5", "7", "7", "5", "6.5"},
     {"logging.level", "VPO_LOG_LEVEL", "logging", "level", "DEBUG", "warn", "\"Error\"", "error",
@@ -105,9 +105,9 @@ TEST_CASE("precedence is cli > file > env > default for every key", "[config]") 
       if (use_cli) f.cli[row.key] = row.cli_value;
       if (use_env) f.env[row.env_name] = row.env_value;
       if (use_file) {
-        std::string toml = row.section.empty()
-                               ? row.toml_key + " = " + row.file_toml + "\n"
-                               : "[" + row.section + "]\n" + row.toml_key + " = " + row.file_toml + "\n";
+        std::string toml = row.section.empty() ? row.toml_key + " = " + row.file_toml + "\n"
+                                               : "[" + row.section + "]\n" + row.toml_key + " = " +
+                                                     row.file_toml + "\n";
         f.write_config(toml);
       }
       auto c = f.run();
@@ -141,7 +141,8 @@ TEST_CASE("auth_token and allow_unauthenticated come from file or env, file winn
   CHECK(shown(c, "server.auth_token").value == "****");
   CHECK(c.values.server.allow_unauthenticated);
 
-  f.write_config("[server]\nauth_token = \"file-token-0123456789\"\nallow_unauthenticated = false\n");
+  f.write_config(
+      "[server]\nauth_token = \"file-token-0123456789\"\nallow_unauthenticated = false\n");
   c = f.run();
   REQUIRE(c.errors.empty());
   CHECK(c.values.server.auth_token == std::optional<std::string>("file-token-0123456789"));
@@ -149,7 +150,8 @@ TEST_CASE("auth_token and allow_unauthenticated come from file or env, file winn
   CHECK_FALSE(c.values.server.allow_unauthenticated);
 }
 
-TEST_CASE("the config path comes from --config, else VPO_CONFIG_PATH, else VPO_DATA_DIR", "[config]") {
+TEST_CASE("the config path comes from --config, else VPO_CONFIG_PATH, else VPO_DATA_DIR",
+          "[config]") {
   fixture f;
   auto data = f.home.path() + "/data";
   f.home.write("data/config.toml", "[server]\nport = 1111\n");
@@ -256,12 +258,18 @@ TEST_CASE("file values of the wrong type or out of range name key, value, origin
 
 TEST_CASE("env values follow the same rules and a bad one is an error, not ignored", "[config]") {
   std::vector<std::pair<std::string, std::string>> cases = {
-      {"VPO_SERVER_PORT", "abc"},        {"VPO_SERVER_PORT", "70000"},
-      {"VPO_SERVER_PORT", "80 "},        {"VPO_SERVER_SHUTDOWN_TIMEOUT", "-3"},
-      {"VPO_SERVER_SHUTDOWN_TIMEOUT", "soon"}, {"VPO_LOG_LEVEL", "loud"},
-      {"VPO_LOG_FORMAT", "yaml"},        {"VPO_JOBS_WORKERS", "100"},
-      {"VPO_SERVER_BIND", "bad host!"},  {"VPO_SERVER_ALLOW_UNAUTHENTICATED", "maybe"},
-      {"VPO_SERVER_PORT", ""},           {"VPO_DATABASE_PATH", ""},
+      {"VPO_SERVER_PORT", "abc"},
+      {"VPO_SERVER_PORT", "70000"},
+      {"VPO_SERVER_PORT", "80 "},
+      {"VPO_SERVER_SHUTDOWN_TIMEOUT", "-3"},
+      {"VPO_SERVER_SHUTDOWN_TIMEOUT", "soon"},
+      {"VPO_LOG_LEVEL", "loud"},
+      {"VPO_LOG_FORMAT", "yaml"},
+      {"VPO_JOBS_WORKERS", "100"},
+      {"VPO_SERVER_BIND", "bad host!"},
+      {"VPO_SERVER_ALLOW_UNAUTHENTICATED", "maybe"},
+      {"VPO_SERVER_PORT", ""},
+      {"VPO_DATABASE_PATH", ""},
   };
   for (const auto& [name, value] : cases) {
     fixture f;
@@ -278,7 +286,7 @@ TEST_CASE("env values follow the same rules and a bad one is an error, not ignor
 
 TEST_CASE("cli values follow the same rules and are usage errors", "[config]") {
   std::vector<std::pair<std::string, std::string>> cases = {
-      {"server.port", "0"},           {"server.port", "x"},    {"server.shutdown_timeout", "0"},
+      {"server.port", "0"},           {"server.port", "x"},      {"server.shutdown_timeout", "0"},
       {"logging.level", "chatty"},    {"logging.format", "csv"}, {"jobs.workers", "-1"},
       {"server.bind", "999.1.1.1.1"},
   };

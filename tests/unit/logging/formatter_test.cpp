@@ -10,8 +10,9 @@ using vpo::config::log_level;
 
 namespace {
 
-const std::string hostile = std::string("quote \" backslash \\ newline\nreturn\r tab\t bell\x07 nul") +
-                            std::string(1, '\0') + " bad utf8 \xff\xfe end \xc3 \xe6\x97\xa5\xe6\x9c\xac";
+const std::string hostile =
+    std::string("quote \" backslash \\ newline\nreturn\r tab\t bell\x07 nul") +
+    std::string(1, '\0') + " bad utf8 \xff\xfe end \xc3 \xe6\x97\xa5\xe6\x9c\xac";
 
 std::chrono::system_clock::time_point fixed_time() {
   // 2026-11-22T01:02:03.456Z
@@ -25,10 +26,13 @@ TEST_CASE("timestamps are RFC 3339 UTC with milliseconds and Z", "[logging]") {
 }
 
 TEST_CASE("a JSON line is one valid object whatever the message holds", "[logging]") {
-  std::string encoded =
-      encode("vpo.http", {{"file_path", hostile}, {"job_id", "j-1"}, {"status", 200},
-                          {"duration_ms", 1.5}, {"ok", true}},
-             hostile);
+  std::string encoded = encode("vpo.http",
+                               {{"file_path", hostile},
+                                {"job_id", "j-1"},
+                                {"status", 200},
+                                {"duration_ms", 1.5},
+                                {"ok", true}},
+                               hostile);
   line_style style{log_format::json, false, 4242};
   std::string line = format_line(style, log_level::warning, fixed_time(), decode(encoded));
   REQUIRE(line.back() == '\n');
@@ -63,8 +67,8 @@ TEST_CASE("a context field cannot overwrite a fixed JSON field", "[logging]") {
 TEST_CASE("a text line has the contract layout and stays on one line", "[logging]") {
   std::string encoded = encode("vpo.http", {{"job_id", "j-1"}, {"file_path", "/a b/c"}},
                                "listening on 127.0.0.1:8321\nsecond line");
-  std::string line = format_line({log_format::text, false, 1}, log_level::info, fixed_time(),
-                                 decode(encoded));
+  std::string line =
+      format_line({log_format::text, false, 1}, log_level::info, fixed_time(), decode(encoded));
   CHECK(line ==
         "2026-11-22T01:02:03.456Z INFO  vpo.http: listening on 127.0.0.1:8321\\nsecond line "
         "job_id=j-1 file_path=\"/a b/c\"\n");
@@ -86,7 +90,8 @@ TEST_CASE("journald prefixes carry the sd-daemon priority of each level", "[logg
 
 TEST_CASE("payload encoding round-trips names, typed fields and hostile messages", "[logging]") {
   std::string msg = std::string("\x1e") + "12:fake" + hostile;
-  std::string encoded = encode("vpo.db", {{"a", "x\x1ey"}, {"b", -5}, {"c", false}, {"d", 0.25}}, msg);
+  std::string encoded =
+      encode("vpo.db", {{"a", "x\x1ey"}, {"b", -5}, {"c", false}, {"d", 0.25}}, msg);
   auto r = decode(encoded);
   CHECK(r.logger == "vpo.db");
   REQUIRE(r.context.size() == 4);

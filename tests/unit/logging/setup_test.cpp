@@ -1,12 +1,12 @@
 // setup_test.cpp: the whole pipeline (async spdlog, fd sink) into a pipe, levels, broken stderr.
 #include "logging/setup.hpp"
 
-#include <catch2/catch.hpp>
 #include <fcntl.h>
-#include <nlohmann/json.hpp>
-#include <sstream>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "logging/log.hpp"
 #include "tests/support/temp_dir.hpp"
