@@ -10,6 +10,7 @@
 #include "config/loader.hpp"
 #include "logging/log.hpp"
 #include "logging/setup.hpp"
+#include "net/signals.hpp"
 #include "version.hpp"
 
 namespace vpo::cli {
@@ -90,6 +91,9 @@ int run_serve_command(const serve_options& opts) {
   input.getenv = config::process_getenv;
   config::loaded_config loaded = config::load(input);
 
+  // Before the first thread starts (the log thread): every thread inherits the blocked mask,
+  // so only the daemon's signal thread receives SIGTERM/SIGINT/SIGQUIT/SIGHUP.
+  if (!opts.check) net::block_daemon_signals();
   logging::setup(loaded.values.logging);
   logging::logger log("vpo.config");
   for (const auto& w : loaded.warnings) log.warn(w.message, {{"key", w.key}});

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "tests/support/daemon.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -17,12 +18,7 @@ namespace {
 
 process_options vpo_cmd(const temp_dir& home, std::vector<std::string> args,
                         std::map<std::string, std::string> env = {}) {
-  process_options o;
-  o.args = {VPO_BINARY};
-  o.args.insert(o.args.end(), args.begin(), args.end());
-  env["HOME"] = home.path();
-  o.env = env;
-  return o;
+  return vpo::test::vpo_command(home, std::move(args), std::move(env));
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 #include "tests/support/process.hpp"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -53,6 +54,11 @@ process::process(process_options options) {
     dup2(out_pipe[1], 1);
     dup2(options.stderr_fd >= 0 ? options.stderr_fd : err_pipe[1], 2);
     if (!options.cwd.empty() && chdir(options.cwd.c_str()) != 0) _exit(126);
+    if (options.run_as_uid) {
+      if (setgroups(0, nullptr) != 0 || setgid(*options.run_as_uid) != 0 ||
+          setuid(*options.run_as_uid) != 0)
+        _exit(125);
+    }
     execve(argv[0], argv.data(), envp.data());
     _exit(127);
   }

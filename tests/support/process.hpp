@@ -21,6 +21,8 @@ struct process_options {
   std::string cwd;                         ///< empty: inherit
   /// The child's stderr is this fd instead of a pipe when >= 0 (e.g. a closed pipe's end).
   int stderr_fd = -1;
+  /// When set (and we are root), the child runs as this uid/gid (e.g. 65534, nobody).
+  std::optional<unsigned> run_as_uid;
 };
 
 /// A running child. The destructor kills it (SIGKILL) if it is still alive.

@@ -1,0 +1,88 @@
+// daemon.cpp: main's part of the shutdown protocol: wait for the supervisor's report, tear down
+// in order, log the summary as the last record. The signal thread's watchdog bounds it all.
+#include "actors/daemon.hpp"
+
+#include <caf/all.hpp>
+#include <cmath>
+#include <mutex>
+
+#include "actors/messages.hpp"
+#include "actors/supervisor.hpp"
+#include "logging/log.hpp"
+#include "logging/setup.hpp"
+#include "net/signals.hpp"
+
+namespace vpo::actors {
+namespace {
+
+// Where the signal thread sends signals; cleared before the actor system goes away.
+struct signal_target {
+  std::mutex mutex;
+  caf::actor supervisor;
+};
+
+void log_summary(const shutdown_report& r) {
+  logging::logger log("vpo.daemon");
+  logging::fields ctx = {{"reason", r.reason},
+                         {"sender_pid", r.sender_pid},
+                         {"sender_name", r.sender_name},
+                         {"duration_ms", std::llround(r.duration_seconds * 1000)},
+                         {"outcome", r.outcome},
+                         {"jobs_completed", r.completed},
+                         {"jobs_requeued", r.requeued},
+                         {"exit_code", r.exit_code}};
+  std::string msg = "shutdown summary: " + r.outcome + " after " + r.reason + ", exit " +
+                    std::to_string(r.exit_code);
+  if (r.exit_code == 0) log.info(msg, ctx);
+  else log.warn(msg, ctx);
+}
+
+}  // namespace
+
+int run_daemon(const config::settings& settings) {
+  logging::logger log("vpo.daemon");
+  auto grace = std::chrono::milliseconds(std::llround(settings.server.shutdown_timeout * 1000)) +
+               std::chrono::seconds(2);
+  auto target = std::make_shared<signal_target>();
+  net::signal_thread signals(
+      [target](const net::signal_event& e) {
+        std::lock_guard<std::mutex> lock(target->mutex);
+        if (target->supervisor)
+          caf::anon_send(target->supervisor, signal_msg{e.signo, e.sender_pid, e.sender_name});
+      },
+      grace,
+      [](int code) {
+        logging::logger("vpo.daemon")
+            .error("watchdog: still running at shutdown_timeout + 2 s; exiting now",
+                   {{"exit_code", code}});
+        logging::shutdown();  // flush what is queued; _exit follows
+      });
+
+  shutdown_report report;
+  report.exit_code = 1;
+  {
+    caf::actor_system_config cfg;  // never parse(): argv belongs to CLI11
+    cfg.set("scheduler.max-threads", 2);
+    caf::actor_system sys{cfg};
+    auto sup = spawn_supervisor(sys, settings);
+    {
+      std::lock_guard<std::mutex> lock(target->mutex);
+      target->supervisor = sup;
+    }
+    {
+      caf::scoped_actor self{sys};
+      self->request(sup, caf::infinite, run_atom::value)
+          .receive([&](shutdown_report& r) { report = std::move(r); },
+                   [&](caf::error& err) {
+                     log.error("supervisor failed: " + sys.render(err));
+                     report.exit_code = 1;
+                   });
+    }
+    std::lock_guard<std::mutex> lock(target->mutex);
+    target->supervisor = nullptr;
+  }  // ~actor_system waits for every actor; the watchdog still runs
+  if (report.outcome != "startup failed") log_summary(report);
+  return report.exit_code;
+}
+
+}  // namespace vpo::actors

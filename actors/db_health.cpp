@@ -1,0 +1,94 @@
+// db_health.cpp: open + lock at startup, then a timer-driven probe that reports transitions.
+#include "actors/db_health.hpp"
+
+#include <caf/all.hpp>
+
+#include "actors/messages.hpp"
+#include "db/instance_lock.hpp"
+#include "db/library.hpp"
+#include "db/schema.hpp"
+#include "logging/log.hpp"
+
+namespace vpo::actors {
+namespace {
+
+struct db_health_state {
+  db_health_options options;
+  std::string path;  // absolute
+  db::connection conn;
+  db::file_identity identity;
+  db::instance_lock lock;
+  bool connected = false;
+  std::string reason;
+  std::vector<caf::actor> subscribers;
+  logging::logger log{"vpo.db"};
+  static inline const char* name = "vpo.db_health";
+};
+
+using db_actor = caf::stateful_actor<db_health_state>;
+
+void publish(db_actor* self) {
+  for (auto& s : self->state.subscribers)
+    self->send(s, db_status{self->state.connected, self->state.reason});
+}
+
+init_result on_init(db_actor* self) {
+  auto& st = self->state;
+  auto ms = static_cast<int>(st.options.probe_timeout.count());
+  db::status s = db::open_library(st.path, db::open_mode::create_if_missing, ms, st.conn,
+                                  st.identity);
+  if (!s.ok()) return {false, s.error + ". " + db::fix_hint(s)};
+  if (std::string err = st.lock.acquire(st.path); !err.empty()) return {false, err};
+  st.connected = true;
+  st.log.info("database ready: " + st.path,
+              {{"file_path", st.path}, {"schema_version", db::current_schema_version()}});
+  self->delayed_send(self, st.options.probe_interval, probe_atom::value);
+  return {true, {}};
+}
+
+// One probe; on failure it tries to reopen the file (restored or replaced by a valid copy).
+void on_probe(db_actor* self) {
+  auto& st = self->state;
+  auto ms = static_cast<int>(st.options.probe_timeout.count());
+  db::status s;
+  if (st.conn.is_open()) s = db::probe_library(st.conn, st.path, st.identity);
+  bool busy = (s.code & 0xff) == SQLITE_BUSY || (s.code & 0xff) == SQLITE_LOCKED;
+  // A locked file is still the right file: reopening would only wait for the lock again.
+  if (!busy && (!st.conn.is_open() || !s.ok())) {
+    st.conn.close();
+    db::status reopened =
+        db::open_library(st.path, db::open_mode::existing_only, ms, st.conn, st.identity);
+    if (reopened.ok()) s = {};
+    else if (s.ok()) s = reopened;  // the connection was already closed: report why it stays so
+  }
+  bool now = s.ok();
+  if (now != st.connected) {
+    st.connected = now;
+    st.reason = now ? "" : s.error;
+    if (now) st.log.info("database connected again: " + st.path, {{"file_path", st.path}});
+    else st.log.error("database disconnected: " + s.error, {{"file_path", st.path}});
+    publish(self);
+  }
+  self->delayed_send(self, st.options.probe_interval, probe_atom::value);
+}
+
+caf::behavior db_health_impl(db_actor* self, db_health_options options) {
+  self->state.options = options;
+  self->state.path = db::absolute_path(options.database_path);
+  return {
+      [=](init_atom) { return on_init(self); },
+      [=](probe_atom) { on_probe(self); },
+      [=](subscribe_atom, const caf::actor& subscriber) {
+        self->state.subscribers.push_back(subscriber);
+        self->send(subscriber, db_status{self->state.connected, self->state.reason});
+      },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_db_health(caf::actor_system& sys, db_health_options options) {
+  return sys.spawn<caf::detached>(db_health_impl, std::move(options));
+}
+
+}  // namespace vpo::actors

@@ -1,0 +1,125 @@
+// http_gateway.cpp: the only file where CAF meets net/ (Beast stays behind net::server).
+#include "actors/http_gateway.hpp"
+
+#include <caf/all.hpp>
+#include <memory>
+
+#include "actors/messages.hpp"
+#include "logging/log.hpp"
+#include "net/server.hpp"
+
+namespace vpo::actors {
+namespace {
+
+struct gateway_state {
+  http_gateway_options options;
+  std::unique_ptr<net::server> server;
+  net::health_snapshot snapshot;
+  caf::response_promise drain_promise;
+  bool drain_pending = false;
+  logging::logger log{"vpo.http"};
+  static inline const char* name = "vpo.http_gateway";
+
+  ~gateway_state() {
+    if (server) server->stop();  // joins the io threads before the hooks (and this) go away
+  }
+};
+
+using gateway = caf::stateful_actor<gateway_state>;
+
+void publish(gateway* self) { self->state.server->publish(self->state.snapshot); }
+
+init_result on_init(gateway* self) {
+  auto& st = self->state;
+  caf::actor me = caf::actor_cast<caf::actor>(self);
+  net::server_hooks hooks;
+  hooks.api = [me](net::http_request r, net::reply_fn reply) {
+    caf::anon_send(me, http_call{std::move(r), std::move(reply)});
+  };
+  hooks.livez = [me](net::http_request, net::reply_fn reply) {
+    caf::anon_send(me, livez_call{std::move(reply)});
+  };
+  hooks.drained = [me] { caf::anon_send(me, http_idle_atom::value); };
+  net::server_options opts;
+  opts.io_threads = st.options.io_threads;
+  st.server = std::make_unique<net::server>(std::move(hooks), opts);
+  std::string err = st.server->listen(st.options.bind, st.options.port);
+  if (!err.empty()) {
+    st.server.reset();
+    return {false, err};
+  }
+  publish(self);
+  st.server->run();
+  st.log.info("listening on " + st.server->local_endpoint(),
+              {{"bind", st.options.bind}, {"port", static_cast<int>(st.options.port)}});
+  return {true, {}};
+}
+
+void deliver_drained(gateway* self) {
+  auto& st = self->state;
+  if (!st.drain_pending) return;
+  st.drain_pending = false;
+  st.drain_promise.deliver(drained_atom::value, participant_report{"http", 0, 0});
+}
+
+caf::response_promise on_drain(gateway* self, std::int64_t ms_left) {
+  auto& st = self->state;
+  auto rp = self->make_response_promise();
+  st.snapshot.shutting_down = true;
+  st.snapshot.drain_phase = "draining";
+  st.snapshot.drain_deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms_left);
+  if (!st.server) {
+    rp.deliver(drained_atom::value, participant_report{"http", 0, 0});
+    return rp;
+  }
+  publish(self);
+  st.drain_promise = rp;
+  st.drain_pending = true;
+  st.server->begin_drain();  // the listener closes; idle connections close
+  if (st.server->requests_in_flight() == 0) deliver_drained(self);
+  return rp;
+}
+
+caf::behavior gateway_impl(gateway* self, http_gateway_options options) {
+  self->state.options = std::move(options);
+  return {
+      [=](init_atom) { return on_init(self); },
+      [=](ready_atom) {
+        self->state.snapshot.ready = true;
+        publish(self);
+      },
+      [=](const db_status& s) {
+        self->state.snapshot.database_connected = s.connected;
+        self->state.snapshot.database_reason = s.reason;
+        if (self->state.server) publish(self);
+      },
+      [=](http_call& call) {
+        call.reply(net::json_error(404, "NOT_FOUND", "no such endpoint: " + call.request.path));
+      },
+      [=](livez_call& call) {
+        net::http_response r;
+        r.content_type = "text/plain; charset=utf-8";
+        r.body = "ok\n";
+        call.reply(std::move(r));
+      },
+      [=](drain_atom, std::int64_t ms_left) { return on_drain(self, ms_left); },
+      [=](http_idle_atom) {
+        if (self->state.server && self->state.server->requests_in_flight() == 0)
+          deliver_drained(self);
+      },
+      [=](force_atom) -> caf::result<forced_atom, participant_report> {
+        if (self->state.server) self->state.server->close_all();
+        self->state.snapshot.drain_phase = "forced";
+        if (self->state.server) publish(self);
+        return {forced_atom::value, participant_report{"http", 0, 0}};
+      },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_http_gateway(caf::actor_system& sys, http_gateway_options options) {
+  return sys.spawn(gateway_impl, std::move(options));
+}
+
+}  // namespace vpo::actors

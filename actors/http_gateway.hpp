@@ -1,0 +1,21 @@
+// http_gateway.hpp: owns net::server; the bridge where HTTP requests become messages.
+#pragma once
+
+#include <caf/fwd.hpp>
+#include <cstdint>
+#include <string>
+
+namespace vpo::actors {
+
+struct http_gateway_options {
+  std::string bind;
+  std::uint16_t port = 0;
+  int io_threads = 1;
+};
+
+/// `init_atom` binds and starts serving (health says `starting`), replying `init_result`;
+/// `ready_atom` flips health to ready; `db_status` updates it; `drain_atom, int64` replies
+/// `drained_atom, participant_report` once no request is in flight; `force_atom` closes all.
+caf::actor spawn_http_gateway(caf::actor_system& sys, http_gateway_options options);
+
+}  // namespace vpo::actors

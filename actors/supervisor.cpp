@@ -1,0 +1,197 @@
+// supervisor.cpp: ordered start-up with a timeout per step, ordered stop, one final report.
+#include "actors/supervisor.hpp"
+
+#include <signal.h>
+
+#include <caf/all.hpp>
+#include <deque>
+
+#include "actors/config_actor.hpp"
+#include "actors/db_health.hpp"
+#include "actors/http_gateway.hpp"
+#include "actors/messages.hpp"
+#include "actors/shutdown_coordinator.hpp"
+#include "logging/log.hpp"
+#include "net/signals.hpp"
+#include "net/systemd_notify.hpp"
+
+namespace vpo::actors {
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+struct child {
+  std::string name;
+  caf::actor handle;
+  bool alive = true;
+};
+
+struct supervisor_state {
+  config::settings settings;
+  std::vector<child> children;  // in start order
+  caf::actor gateway;
+  caf::actor coordinator;
+  caf::response_promise run_promise;
+  bool stopping = false;
+  shutdown_report report;
+  std::deque<std::size_t> stop_queue;  // indexes into children, reverse start order
+  caf::actor_addr waiting_for;
+  clock::time_point started = clock::now();
+  logging::logger log{"vpo.supervisor"};
+  static inline const char* name = "vpo.supervisor";
+};
+
+using supervisor = caf::stateful_actor<supervisor_state>;
+
+void stop_next(supervisor* self) {
+  auto& st = self->state;
+  while (!st.stop_queue.empty()) {
+    auto& c = st.children[st.stop_queue.front()];
+    st.stop_queue.pop_front();
+    if (!c.alive) continue;
+    st.waiting_for = c.handle.address();
+    self->send_exit(c.handle, caf::exit_reason::user_shutdown);
+    return;  // the down message of this child continues the loop
+  }
+  st.run_promise.deliver(st.report);
+  self->quit();
+}
+
+void begin_stop(supervisor* self, shutdown_report report) {
+  auto& st = self->state;
+  if (st.stopping) return;
+  st.stopping = true;
+  st.report = std::move(report);
+  for (std::size_t i = st.children.size(); i-- > 0;) st.stop_queue.push_back(i);
+  stop_next(self);
+}
+
+void fail(supervisor* self, const std::string& message) {
+  if (self->state.stopping) return;
+  self->state.log.error(message);
+  shutdown_report r;
+  r.exit_code = 1;
+  r.reason = "startup failure";
+  r.outcome = "startup failed";
+  begin_stop(self, std::move(r));
+}
+
+// Each step's error branch: a start-up step that does not answer in time is a failure too.
+auto failed_step(supervisor* self, std::string step) {
+  return [=](caf::error& err) {
+    fail(self, "cannot start: " + step + " did not answer (" + self->system().render(err) + ")");
+  };
+}
+
+caf::actor add_child(supervisor* self, std::string name, caf::actor handle) {
+  self->monitor(handle);
+  self->state.children.push_back({std::move(name), handle, true});
+  return handle;
+}
+
+void become_ready(supervisor* self) {
+  auto& st = self->state;
+  st.coordinator = add_child(
+      self, "shutdown_coordinator",
+      spawn_shutdown_coordinator(self->system(), caf::actor_cast<caf::actor>(self),
+                                 std::chrono::milliseconds(static_cast<long long>(
+                                     st.settings.server.shutdown_timeout * 1000))));
+  self->send(st.coordinator, register_atom::value, st.gateway);
+  self->send(st.gateway, ready_atom::value);
+  net::systemd::ready();
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - st.started);
+  st.log.info("ready", {{"startup_ms", static_cast<long long>(ms.count())}});
+}
+
+void start_http(supervisor* self, caf::actor db) {
+  auto& st = self->state;
+  http_gateway_options opts{st.settings.server.bind, st.settings.server.port, 1};
+  st.gateway = add_child(self, "http_gateway", spawn_http_gateway(self->system(), opts));
+  self->request(st.gateway, std::chrono::seconds(10), init_atom::value)
+      .then(
+          [=](const init_result& r) {
+            if (self->state.stopping) return;
+            if (!r.ok) return fail(self, r.error);
+            self->send(db, subscribe_atom::value, self->state.gateway);
+            become_ready(self);
+          },
+          failed_step(self, "http_gateway"));
+}
+
+void start_db(supervisor* self) {
+  auto& st = self->state;
+  db_health_options opts;
+  opts.database_path = st.settings.database_path;
+  auto db = add_child(self, "db_health", spawn_db_health(self->system(), opts));
+  self->request(db, std::chrono::seconds(30), init_atom::value)
+      .then(
+          [=](const init_result& r) {
+            if (self->state.stopping) return;
+            if (!r.ok) return fail(self, r.error);
+            start_http(self, db);
+          },
+          failed_step(self, "db_health"));
+}
+
+void on_signal(supervisor* self, const signal_msg& sig) {
+  auto& st = self->state;
+  if (st.coordinator) return self->send(st.coordinator, sig);
+  if (st.stopping || sig.signo == SIGHUP) return;
+  st.log.info("received " + net::signal_name(sig.signo) + " during start-up: stopping",
+              {{"signal", net::signal_name(sig.signo)}, {"sender_pid", sig.sender_pid}});
+  shutdown_report r;
+  r.exit_code = sig.signo == SIGQUIT ? 128 + SIGQUIT : 0;
+  r.reason = net::signal_name(sig.signo);
+  r.sender_pid = sig.sender_pid;
+  r.sender_name = sig.sender_name;
+  r.outcome = "stopped during start-up";
+  begin_stop(self, std::move(r));
+}
+
+void on_down(supervisor* self, const caf::down_msg& dm) {
+  auto& st = self->state;
+  std::string name = "actor";
+  for (auto& c : st.children)
+    if (c.handle.address() == dm.source) c.alive = false, name = c.name;
+  if (st.stopping) {
+    if (dm.source == st.waiting_for) stop_next(self);
+    return;
+  }
+  st.log.error(name + " stopped unexpectedly (" + self->system().render(dm.reason) +
+               "): stopping the daemon");
+  shutdown_report r;
+  r.exit_code = 1;
+  r.reason = "internal failure";
+  r.outcome = name + " failed";
+  begin_stop(self, std::move(r));
+}
+
+caf::behavior supervisor_impl(supervisor* self, config::settings settings) {
+  self->state.settings = std::move(settings);
+  self->set_down_handler([=](caf::down_msg& dm) { on_down(self, dm); });
+  return {
+      [=](run_atom) {
+        auto& st = self->state;
+        st.run_promise = self->make_response_promise();
+        auto cfg = add_child(self, "config", spawn_config_actor(self->system(), st.settings));
+        self->request(cfg, std::chrono::seconds(1), caf::get_atom::value)
+            .then(
+                [=](const config::settings& s) {
+                  self->state.settings = s;
+                  start_db(self);
+                },
+                failed_step(self, "config"));
+        return st.run_promise;
+      },
+      [=](const signal_msg& sig) { on_signal(self, sig); },
+      [=](const shutdown_report& r) { begin_stop(self, r); },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_supervisor(caf::actor_system& sys, config::settings settings) {
+  return sys.spawn(supervisor_impl, std::move(settings));
+}
+
+}  // namespace vpo::actors

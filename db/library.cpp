@@ -1,0 +1,142 @@
+// library.cpp: open/verify/create the library database, and the cheap periodic probe.
+#include "db/library.hpp"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "db/schema.hpp"
+
+namespace vpo::db {
+namespace {
+
+status os_failure(int err, const std::string& what) {
+  return {SQLITE_CANTOPEN, err, what + ": " + std::strerror(err)};
+}
+
+status ensure_folder(const std::string& path) {
+  std::filesystem::path folder = std::filesystem::path(path).parent_path();
+  if (folder.empty()) return {};
+  std::error_code ec;
+  std::filesystem::create_directories(folder, ec);
+  if (ec) return os_failure(ec.value(), "cannot create the database folder " + folder.string());
+  return {};
+}
+
+status identity_of(const std::string& path, file_identity& id) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return os_failure(errno, "database file " + path);
+  if (S_ISDIR(st.st_mode)) return os_failure(EISDIR, "database path " + path);
+  id = {static_cast<unsigned long long>(st.st_dev), static_cast<unsigned long long>(st.st_ino)};
+  return {};
+}
+
+// Reads the main file's header through SQLite's own file handle: a plain open()/close() of the
+// database elsewhere in this process would drop SQLite's POSIX locks. This sees the file itself,
+// where queries may be answered from the WAL or the page cache.
+status check_header(connection& c, const std::string& path) {
+  sqlite3_file* file = nullptr;
+  if (sqlite3_file_control(c.handle(), "main", SQLITE_FCNTL_FILE_POINTER, &file) != SQLITE_OK ||
+      !file || !file->pMethods)
+    return {SQLITE_CANTOPEN, 0, "database " + path + ": cannot access the open file"};
+  char header[16] = {};
+  int rc = file->pMethods->xRead(file, header, sizeof header, 0);
+  if (rc == SQLITE_IOERR_SHORT_READ) {
+    sqlite3_int64 size = 0;
+    if (file->pMethods->xFileSize(file, &size) == SQLITE_OK && size == 0) return {};  // new file
+    return {SQLITE_NOTADB, 0, "database " + path + ": file is not a database (truncated header)"};
+  }
+  if (rc != SQLITE_OK) return {SQLITE_IOERR, 0, "database " + path + ": cannot read the header"};
+  if (std::memcmp(header, "SQLite format 3", 16) != 0)
+    return {SQLITE_NOTADB, 0, "database " + path + ": file is not a database"};
+  return {};
+}
+
+}  // namespace
+
+std::string absolute_path(const std::string& path) {
+  std::error_code ec;
+  auto p = std::filesystem::absolute(path, ec);
+  return ec ? path : p.lexically_normal().string();
+}
+
+status open_library(const std::string& path, open_mode mode, int busy_timeout_ms,
+                    connection& out, file_identity& id) {
+  struct stat st {};
+  bool exists = ::stat(path.c_str(), &st) == 0;
+  if (exists && S_ISDIR(st.st_mode)) return os_failure(EISDIR, "database path " + path);
+  if (!exists && mode == open_mode::existing_only)
+    return os_failure(ENOENT, "database file " + path);
+  if (!exists) {
+    if (status s = ensure_folder(path); !s.ok()) return s;
+  }
+  connection c;
+  if (status s = c.open(path, mode, busy_timeout_ms); !s.ok()) return s;
+  if (status s = check_header(c, path); !s.ok()) return s;
+  // Reading the schema is the first access to the file: garbage fails here with SQLITE_NOTADB.
+  long long version = 0;
+  if (status s = read_schema_version(c, version); !s.ok()) {
+    s.error = "database " + path + ": " + s.error;
+    if ((s.code & 0xff) == SQLITE_BUSY) s.error += " (locked beyond the probe timeout)";
+    return s;
+  }
+  if (mode == open_mode::create_if_missing) {
+    if (status s = c.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"); !s.ok()) {
+      s.error = "database " + path + ": " + s.error;
+      return s;
+    }
+    if (status s = migrate(c); !s.ok()) {
+      s.error = "database " + path + ": " + s.error;
+      return s;
+    }
+    // Move the schema from the WAL into the file, so the file alone is a complete database
+    // (copies and backups of it are valid, and a stale WAL never hides a replaced file).
+    c.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  } else if (version != current_schema_version()) {
+    return {SQLITE_ERROR, 0,
+            "database " + path + " has schema version " + std::to_string(version) +
+                ", expected " + std::to_string(current_schema_version())};
+  }
+  if (status s = identity_of(path, id); !s.ok()) return s;
+  out = std::move(c);
+  return {};
+}
+
+status probe_library(connection& c, const std::string& path, const file_identity& id) {
+  file_identity now;
+  if (status s = identity_of(path, now); !s.ok()) return s;
+  if (now != id) return {SQLITE_CANTOPEN, 0, "database file " + path + " was replaced"};
+  if (status s = check_header(c, path); !s.ok()) return s;
+  long long version = 0;
+  if (status s = c.query_int("SELECT max(version) FROM schema_version", version); !s.ok()) {
+    if ((s.code & 0xff) == SQLITE_BUSY) s.error += " (locked beyond the probe timeout)";
+    return s;
+  }
+  return {};
+}
+
+std::string fix_hint(const status& s) {
+  switch (s.code & 0xff) {
+    case SQLITE_NOTADB:
+      return "The file is not a SQLite database: move it away or point --db at a vpo library "
+             "database.";
+    case SQLITE_CORRUPT: return "The database is corrupt: restore it from a backup.";
+    case SQLITE_IOERR: return "An I/O error occurred: check the disk (dmesg) and free space.";
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return "Another process holds a lock on the database: stop it or wait, then retry.";
+    case SQLITE_FULL: return "The disk is full: free some space.";
+    default: break;
+  }
+  if (s.os_errno == EACCES || s.os_errno == EPERM || s.os_errno == EROFS)
+    return "Check the owner and permissions of the file and its folder (the daemon's user needs "
+           "read and write access), or choose another --db.";
+  if (s.os_errno == EISDIR) return "Point --db at a file, not a folder.";
+  if (s.os_errno == ENOTDIR || s.os_errno == ENOENT)
+    return "A part of the path is not a folder or does not exist: fix --db/database_path.";
+  return "Check the path given by --db/database_path.";
+}
+
+}  // namespace vpo::db

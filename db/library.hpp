@@ -1,0 +1,34 @@
+// library.hpp: opening, verifying and probing the library database file.
+#pragma once
+
+#include <string>
+
+#include "db/connection.hpp"
+
+namespace vpo::db {
+
+/// Which file a connection has open (device and inode), to notice a removed or replaced file.
+struct file_identity {
+  unsigned long long dev = 0;
+  unsigned long long ino = 0;
+  bool operator==(const file_identity& o) const { return dev == o.dev && ino == o.ino; }
+  bool operator!=(const file_identity& o) const { return !(*this == o); }
+};
+
+/// Opens `path` and verifies it is a vpo library database. With create_if_missing, creates the
+/// folder and the file with its schema (WAL mode) and migrates an older schema; with
+/// existing_only (reconnects), requires the file and the current schema and writes nothing.
+status open_library(const std::string& path, open_mode mode, int busy_timeout_ms,
+                    connection& out, file_identity& id);
+
+/// One health probe: the path still names the open file and a query answers within the busy
+/// timeout. Never writes.
+status probe_library(connection& c, const std::string& path, const file_identity& id);
+
+/// The operator's likely fix for a failed open, as a sentence.
+std::string fix_hint(const status& s);
+
+/// `path` made absolute against the working directory (no symlink resolution).
+std::string absolute_path(const std::string& path);
+
+}  // namespace vpo::db

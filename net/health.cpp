@@ -1,0 +1,92 @@
+// health.cpp: renders /health and /readyz from a snapshot, without touching any actor.
+#include "net/health.hpp"
+
+#include <cmath>
+#include <cstdio>
+
+#include "version.hpp"
+
+namespace vpo::net {
+
+std::string json_escape(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (unsigned char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20 || c == 0x7f) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  return out;
+}
+
+http_response json_error(int status, const std::string& code, const std::string& message) {
+  http_response r;
+  r.status = status;
+  r.body = "{\"error\":\"" + json_escape(message) + "\",\"code\":\"" + code + "\"}";
+  return r;
+}
+
+const char* health_status(const health_snapshot& s) {
+  if (s.shutting_down) return "unhealthy";
+  if (!s.ready) return "starting";
+  return s.database_connected ? "healthy" : "degraded";
+}
+
+http_response render_health(const health_snapshot& s, double uptime_seconds,
+                            std::size_t requests_in_flight,
+                            std::chrono::steady_clock::time_point now) {
+  const char* status = health_status(s);
+  http_response r;
+  r.status = std::string(status) == "healthy" ? 200 : 503;
+  char head[256];
+  std::snprintf(head, sizeof head,
+                "{\"status\":\"%s\",\"database\":\"%s\",\"uptime_seconds\":%.3f,"
+                "\"version\":\"%s\",\"shutting_down\":%s",
+                status, s.database_connected ? "connected" : "disconnected", uptime_seconds,
+                VPO_VERSION, s.shutting_down ? "true" : "false");
+  r.body = head;
+  if (!s.jobs_json.empty()) r.body += ",\"jobs\":" + s.jobs_json;
+  if (s.drain_phase.empty()) {
+    r.body += ",\"drain\":null}";
+    return r;
+  }
+  double left = std::chrono::duration<double>(s.drain_deadline - now).count();
+  char drain[256];
+  std::snprintf(drain, sizeof drain,
+                ",\"drain\":{\"phase\":\"%s\",\"jobs_in_flight\":%ld,\"requests_in_flight\":%zu,"
+                "\"seconds_left\":%.1f}}",
+                s.drain_phase.c_str(), s.jobs_in_flight, requests_in_flight,
+                left > 0 ? left : 0.0);
+  r.body += drain;
+  return r;
+}
+
+http_response render_readyz(const health_snapshot& s) {
+  http_response r;
+  r.content_type = "text/plain; charset=utf-8";
+  r.status = 503;
+  if (s.shutting_down) r.body = "shutting down\n";
+  else if (!s.ready) r.body = "starting\n";
+  else if (!s.database_connected)
+    r.body = "database disconnected" + (s.database_reason.empty() ? "" : ": " + s.database_reason) +
+             "\n";
+  else {
+    r.status = 200;
+    r.body = "ok\n";
+  }
+  return r;
+}
+
+}  // namespace vpo::net

@@ -1,0 +1,35 @@
+// health.hpp: the health snapshot the actors publish, and the probe answers rendered from it.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+
+#include "net/http_types.hpp"
+
+namespace vpo::net {
+
+/// What /health, /readyz report; pushed by http_gateway whenever a fact changes.
+struct health_snapshot {
+  bool ready = false;               ///< startup finished (bound, READY=1 sent)
+  bool database_connected = false;
+  std::string database_reason;      ///< why disconnected (for /readyz)
+  bool shutting_down = false;
+  std::string drain_phase;          ///< empty when not draining
+  std::chrono::steady_clock::time_point drain_deadline{};
+  long jobs_in_flight = 0;
+  std::string jobs_json;            ///< pre-rendered `{"queued":..}` object; empty: omitted
+};
+
+/// The contract's status table: starting / healthy / degraded / unhealthy.
+const char* health_status(const health_snapshot& s);
+
+/// GET /health: status code and JSON body (five seed fields, then extras).
+http_response render_health(const health_snapshot& s, double uptime_seconds,
+                            std::size_t requests_in_flight,
+                            std::chrono::steady_clock::time_point now);
+
+/// GET /readyz: 200 `ok`, or 503 with the reason, text/plain.
+http_response render_readyz(const health_snapshot& s);
+
+}  // namespace vpo::net

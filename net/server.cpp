@@ -1,0 +1,439 @@
+// server.cpp: Beast sessions with idle/read/write deadlines, limits, drain and force.
+#include "net/server.hpp"
+
+#include <sys/resource.h>
+
+#include <atomic>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "logging/log.hpp"
+#include "net/router.hpp"
+
+namespace vpo::net {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+class session;
+}
+
+struct server::impl {
+  impl(server_hooks h, server_options o) : hooks(std::move(h)), options(o) {}
+
+  void on_accept(beast::error_code ec, tcp::socket socket);
+  void do_accept();
+  void request_started() { ++in_flight; }
+  void request_finished() {
+    if (--in_flight == 0 && draining.load()) notify_drained();
+  }
+  void notify_drained() {
+    if (hooks.drained) hooks.drained();
+  }
+  template <class F>
+  void for_each_session(F f);
+  std::shared_ptr<const health_snapshot> current() const { return std::atomic_load(&snapshot); }
+
+  server_hooks hooks;
+  server_options options;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  mutable std::mutex sessions_mutex;
+  std::unordered_map<session*, std::weak_ptr<session>> sessions;
+  std::atomic<bool> draining{false};
+  std::atomic<std::size_t> in_flight{0};
+  std::shared_ptr<const health_snapshot> snapshot = std::make_shared<health_snapshot>();
+  std::string endpoint;
+  logging::logger log{"vpo.http"};
+  // Declared last so it is destroyed first: pending handlers (and the sessions they own)
+  // go away while the members above still exist.
+  asio::io_context ioc;
+  tcp::acceptor acceptor{asio::make_strand(ioc)};
+  std::vector<std::thread> threads;
+};
+
+namespace {
+
+// Sessions point at the server's impl: it outlives them (its io_context is destroyed first).
+using impl_ptr = server::impl*;
+
+http_response not_found(const std::string& path) {
+  return json_error(404, "NOT_FOUND", "no such endpoint: " + path);
+}
+
+class session : public std::enable_shared_from_this<session> {
+ public:
+  session(tcp::socket socket, impl_ptr srv)
+      : stream_(std::move(socket)), srv_(srv), timer_(stream_.get_executor()) {}
+
+  ~session() {
+    if (busy_) srv_->request_finished();  // closed while its request was still unanswered
+    std::lock_guard<std::mutex> lock(srv_->sessions_mutex);
+    srv_->sessions.erase(this);
+  }
+
+  void start() {
+    asio::dispatch(stream_.get_executor(),
+                   beast::bind_front_handler(&session::wait_for_request, shared_from_this()));
+  }
+
+  /// On drain: a connection without a complete request header is idle and closes now.
+  void close_if_idle() {
+    asio::post(stream_.get_executor(), [self = shared_from_this()] {
+      if (!self->busy_) self->close();
+    });
+  }
+
+  void force_close() {
+    asio::post(stream_.get_executor(), [self = shared_from_this()] { self->close(); });
+  }
+
+ private:
+  void wait_for_request() {
+    if (srv_->draining.load()) return close();
+    if (buffer_.size() > 0) return read_header();
+    stream_.expires_after(srv_->options.idle_timeout);
+    stream_.async_read_some(buffer_.prepare(4096),
+                            beast::bind_front_handler(&session::on_first_bytes,
+                                                      shared_from_this()));
+  }
+
+  void on_first_bytes(beast::error_code ec, std::size_t n) {
+    if (ec) return close();
+    buffer_.commit(n);
+    read_header();
+  }
+
+  void read_header() {
+    parser_.emplace();
+    parser_->header_limit(srv_->options.header_limit);
+    parser_->body_limit(srv_->options.body_limit);
+    stream_.expires_after(srv_->options.read_timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&session::on_header, shared_from_this()));
+  }
+
+  void on_header(beast::error_code ec, std::size_t) {
+    if (ec) return on_read_error(ec);
+    busy_ = true;
+    srv_->request_started();
+    if (srv_->log.enabled(config::log_level::debug)) {
+      const auto& h = parser_->get();
+      srv_->log.debug("request started", {{"method", std::string(h.method_string())},
+                                          {"path", std::string(h.target())}});
+    }
+    if (parser_->is_done()) return dispatch();
+    http::async_read(stream_, buffer_, *parser_,
+                     beast::bind_front_handler(&session::on_body, shared_from_this()));
+  }
+
+  void on_body(beast::error_code ec, std::size_t) {
+    if (ec == http::error::body_limit) {
+      return write(json_error(413, "PAYLOAD_TOO_LARGE", "request body is larger than 1 MiB"),
+                   false);
+    }
+    if (ec) {
+      busy_ = false;
+      srv_->request_finished();
+      return on_read_error(ec);
+    }
+    dispatch();
+  }
+
+  // A failure before the request was complete: answer what deserves an answer, then close.
+  void on_read_error(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+        ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
+        ec == asio::error::eof || closed_)
+      return close();
+    busy_ = true;
+    srv_->request_started();
+    if (ec == http::error::header_limit)
+      return write(json_error(431, "HEADERS_TOO_LARGE", "request header block exceeds 16 KiB"),
+                   false);
+    if (ec == http::error::body_limit)
+      return write(json_error(413, "PAYLOAD_TOO_LARGE", "request body is larger than 1 MiB"),
+                   false);
+    write(json_error(400, "BAD_REQUEST", "malformed HTTP request: " + ec.message()), false);
+  }
+
+  void dispatch() {
+    stream_.expires_never();
+    auto& req = parser_->get();
+    head_ = req.method() == http::verb::head;
+    keep_alive_ = req.keep_alive();
+    http_request r;
+    r.method = std::string(req.method_string());
+    r.target = std::string(req.target());
+    auto q = r.target.find('?');
+    r.path = r.target.substr(0, q);
+    if (q != std::string::npos) r.query = r.target.substr(q + 1);
+    route rt = match(r.method, r.path);
+    switch (rt.kind) {
+      case route_kind::health: {
+        auto snap = srv_->current();
+        auto now = std::chrono::steady_clock::now();
+        double uptime = std::chrono::duration<double>(now - srv_->started).count();
+        // This request is itself in flight; report the others.
+        std::size_t others = srv_->in_flight.load();
+        return write(render_health(*snap, uptime, others > 0 ? others - 1 : 0, now), true);
+      }
+      case route_kind::readyz: return write(render_readyz(*srv_->current()), true);
+      case route_kind::method_not_allowed: {
+        auto res = json_error(405, "METHOD_NOT_ALLOWED",
+                              "method " + r.method + " is not allowed on " + r.path);
+        res.headers.emplace_back("Allow", rt.allow);
+        return write(std::move(res), true);
+      }
+      case route_kind::not_found: return write(not_found(r.path), true);
+      case route_kind::livez:
+        return call_hook(srv_->hooks.livez, std::move(r), srv_->options.livez_timeout,
+                         [] {
+                           http_response res;
+                           res.status = 503;
+                           res.content_type = "text/plain; charset=utf-8";
+                           res.body = "actor system did not answer within 1 s\n";
+                           return res;
+                         });
+      case route_kind::api:
+        r.body = std::move(req.body());
+        r.authorization = std::string(req[http::field::authorization]);
+        return call_hook(srv_->hooks.api, std::move(r), srv_->options.handler_timeout, [] {
+          return json_error(503, "TIMEOUT", "the request was not handled in time");
+        });
+    }
+  }
+
+  // Hands the request to the actors; whichever comes first, their reply or the deadline, answers.
+  template <class Fallback>
+  void call_hook(const request_handler& hook, http_request r, std::chrono::milliseconds timeout,
+                 Fallback fallback) {
+    if (!hook) return write(not_found(r.path), true);
+    auto seq = ++seq_;
+    awaiting_ = true;
+    timer_.expires_after(timeout);
+    timer_.async_wait([self = shared_from_this(), seq, fallback](beast::error_code ec) {
+      if (!ec) self->answer(seq, fallback());
+    });
+    // The reply holds the session weakly: the pending deadline keeps it alive, and a reply_fn
+    // dropped by an actor can never be the last owner of a session (or of its strand).
+    std::weak_ptr<session> weak = shared_from_this();
+    hook(std::move(r), [weak, seq](http_response res) {
+      auto self = weak.lock();
+      if (!self) return;
+      auto exec = self->stream_.get_executor();
+      asio::post(exec, [self = std::move(self), seq, res = std::move(res)]() mutable {
+        self->answer(seq, std::move(res));
+      });
+    });
+  }
+
+  void answer(std::uint64_t seq, http_response res) {
+    if (!awaiting_ || seq != seq_) return;  // late reply or deadline after the answer
+    awaiting_ = false;
+    timer_.cancel();
+    write(std::move(res), true);
+  }
+
+  void write(http_response r, bool keep_alive_allowed) {
+    auto res = std::make_shared<http::response<http::string_body>>();
+    res->version(11);
+    res->result(static_cast<unsigned>(r.status));
+    res->set(http::field::content_type, r.content_type);
+    res->set(http::field::cache_control, "no-store");
+    for (auto& [k, v] : r.headers) res->set(k, v);
+    res->keep_alive(keep_alive_allowed && keep_alive_ && !srv_->draining.load());
+    if (head_) {
+      res->content_length(r.body.size());
+    } else {
+      res->body() = std::move(r.body);
+      res->prepare_payload();
+    }
+    stream_.expires_after(srv_->options.write_timeout);
+    http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec,
+                                                                      std::size_t) {
+      self->on_write(ec, res->keep_alive());
+    });
+  }
+
+  void on_write(beast::error_code ec, bool keep_alive) {
+    busy_ = false;
+    head_ = false;
+    srv_->request_finished();
+    if (ec || !keep_alive) return close();
+    wait_for_request();
+  }
+
+  void close() {
+    if (closed_) return;
+    closed_ = true;
+    timer_.cancel();
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.close();
+  }
+
+  beast::tcp_stream stream_;
+  impl_ptr srv_;
+  asio::steady_timer timer_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  bool busy_ = false;  // a complete request header arrived and is not yet answered
+  bool closed_ = false;
+  bool head_ = false;
+  bool keep_alive_ = true;
+  bool awaiting_ = false;
+  std::uint64_t seq_ = 0;
+};
+
+// So 1024 connections fit: raise the soft open-file limit to the hard one.
+void raise_fd_limit() {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+
+std::string bind_hint(const beast::error_code& ec, std::uint16_t port) {
+  if (ec == asio::error::address_in_use)
+    return "Another process listens on this port: stop it or choose another --port.";
+  if (ec == asio::error::access_denied)
+    return port < 1024 ? "Ports below 1024 need root or CAP_NET_BIND_SERVICE: choose --port "
+                         "1024 or above, or grant the capability."
+                       : "Permission denied: check security policies for this address.";
+  if (ec == boost::system::errc::address_not_available)
+    return "This machine has no interface with that address: choose another --bind.";
+  return "Check --bind and --port.";
+}
+
+}  // namespace
+
+template <class F>
+void server::impl::for_each_session(F f) {
+  std::vector<std::shared_ptr<session>> live;
+  {
+    std::lock_guard<std::mutex> lock(sessions_mutex);
+    for (auto& [p, w] : sessions)
+      if (auto s = w.lock()) live.push_back(std::move(s));
+  }
+  for (auto& s : live) f(*s);
+}
+
+void server::impl::do_accept() {
+  acceptor.async_accept(asio::make_strand(ioc),
+                        beast::bind_front_handler(&impl::on_accept, this));
+}
+
+void server::impl::on_accept(beast::error_code ec, tcp::socket socket) {
+  if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+  if (!ec) {
+    std::shared_ptr<session> s;
+    {
+      std::lock_guard<std::mutex> lock(sessions_mutex);
+      if (sessions.size() < options.max_connections && !draining.load()) {
+        s = std::make_shared<session>(std::move(socket), this);
+        sessions.emplace(s.get(), s);
+      }
+    }
+    if (s) s->start();
+    else {
+      beast::error_code ignored;
+      socket.close(ignored);  // over the limit: refused, not queued
+    }
+  }
+  do_accept();
+}
+
+server::server(server_hooks hooks, server_options options)
+    : impl_(std::make_unique<impl>(std::move(hooks), options)) {}
+
+server::~server() { stop(); }
+
+std::string server::listen(const std::string& host, std::uint16_t port) {
+  raise_fd_limit();
+  std::string where = host + ":" + std::to_string(port);
+  beast::error_code ec;
+  tcp::resolver resolver(impl_->ioc);
+  auto results = resolver.resolve(host, std::to_string(port),
+                                  tcp::resolver::passive | tcp::resolver::numeric_service, ec);
+  if (ec || results.empty())
+    return "cannot resolve bind address " + host + ": " + ec.message() +
+           ". Use an IP address or a resolvable host name for --bind.";
+  tcp::endpoint ep = results.begin()->endpoint();
+  auto& a = impl_->acceptor;
+  a.open(ep.protocol(), ec);
+  if (!ec) a.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) a.bind(ep, ec);
+  if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    beast::error_code ignored;
+    a.close(ignored);
+    return "cannot listen on " + where + ": " + ec.message() + ". " + bind_hint(ec, port);
+  }
+  auto local = a.local_endpoint(ec);
+  impl_->endpoint = local.address().to_string() + ":" + std::to_string(local.port());
+  return {};
+}
+
+void server::run() {
+  impl_->do_accept();
+  for (int i = 0; i < impl_->options.io_threads; ++i)
+    impl_->threads.emplace_back([p = impl_.get()] { p->ioc.run(); });
+}
+
+void server::publish(health_snapshot snapshot) {
+  std::atomic_store(&impl_->snapshot,
+                    std::shared_ptr<const health_snapshot>(
+                        std::make_shared<health_snapshot>(std::move(snapshot))));
+}
+
+void server::begin_drain() {
+  if (impl_->draining.exchange(true)) return;
+  asio::post(impl_->acceptor.get_executor(), [p = impl_.get()] {
+    beast::error_code ignored;
+    p->acceptor.close(ignored);
+  });
+  impl_->for_each_session([](session& s) { s.close_if_idle(); });
+  if (impl_->in_flight.load() == 0) impl_->notify_drained();
+}
+
+void server::close_all() {
+  impl_->draining = true;
+  asio::post(impl_->acceptor.get_executor(), [p = impl_.get()] {
+    beast::error_code ignored;
+    p->acceptor.close(ignored);
+  });
+  impl_->for_each_session([](session& s) { s.force_close(); });
+}
+
+std::size_t server::requests_in_flight() const { return impl_->in_flight.load(); }
+
+std::size_t server::connections() const {
+  std::lock_guard<std::mutex> lock(impl_->sessions_mutex);
+  return impl_->sessions.size();
+}
+
+std::string server::local_endpoint() const { return impl_->endpoint; }
+
+void server::stop() {
+  if (!impl_) return;
+  impl_->ioc.stop();
+  for (auto& t : impl_->threads)
+    if (t.joinable()) t.join();
+  impl_->threads.clear();
+}
+
+}  // namespace vpo::net

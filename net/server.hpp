@@ -1,0 +1,66 @@
+// server.hpp: the HTTP/1.1 server (Boost.Beast behind a pimpl, so callers never include Beast).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "net/health.hpp"
+#include "net/http_types.hpp"
+
+namespace vpo::net {
+
+/// Limits and threads; the defaults are the contract's.
+struct server_options {
+  std::size_t max_connections = 1024;
+  std::uint32_t header_limit = 16 * 1024;
+  std::uint64_t body_limit = 1024 * 1024;
+  std::chrono::milliseconds read_timeout{30000};   ///< to receive one whole request
+  std::chrono::milliseconds idle_timeout{60000};   ///< keep-alive wait for the next request
+  std::chrono::milliseconds write_timeout{30000};
+  std::chrono::milliseconds handler_timeout{30000};  ///< an API handler's reply deadline
+  std::chrono::milliseconds livez_timeout{1000};     ///< the actor system must answer by then
+  int io_threads = 1;
+};
+
+/// Callbacks into the actor world; all are called on io threads and must not block.
+struct server_hooks {
+  request_handler api;    ///< `/api/...` requests
+  request_handler livez;  ///< must reply 200 when the actor system answers
+  std::function<void()> drained;  ///< called when draining and no request is in flight
+};
+
+class server {
+ public:
+  server(server_hooks hooks, server_options options);
+  ~server();
+  server(const server&) = delete;
+  server& operator=(const server&) = delete;
+
+  /// Resolves `host` and binds; returns "" or a complete error (what, address, OS reason, fix).
+  std::string listen(const std::string& host, std::uint16_t port);
+  /// Starts accepting on the io threads.
+  void run();
+  /// Replaces the snapshot /health and /readyz answer from (thread-safe, lock-free readers).
+  void publish(health_snapshot snapshot);
+  /// Drain: close the listener, close idle connections, answer in-flight requests with
+  /// `Connection: close`; `hooks.drained` fires once nothing is in flight. Idempotent.
+  void begin_drain();
+  /// Force: close every connection now.
+  void close_all();
+  std::size_t requests_in_flight() const;
+  std::size_t connections() const;
+  /// "address:port" actually bound.
+  std::string local_endpoint() const;
+  /// Stops the io threads and joins them.
+  void stop();
+
+  struct impl;
+
+ private:
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace vpo::net

@@ -1,0 +1,169 @@
+// health_test.cpp: /health, /livez, /readyz, errors and limits against the real daemon.
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "tests/support/daemon.hpp"
+#include "tests/support/http_client.hpp"
+
+using namespace vpo::test;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+TEST_CASE("/health has the five seed fields with their types, then extras", "[health]") {
+  daemon_process d;
+  REQUIRE(d.start_ready());
+  http_connection c(d.port());
+  auto r = c.request("GET", "/health");
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  CHECK(r->header("content-type") == "application/json");
+  CHECK(r->header("cache-control") == "no-store");
+  auto j = json::parse(r->body);
+  CHECK(j["status"] == "healthy");
+  CHECK(j["database"] == "connected");
+  CHECK(j["uptime_seconds"].is_number_float());
+  CHECK(j["version"] == "0.1.0");
+  CHECK(j["shutting_down"] == false);
+  CHECK(j["drain"].is_null());
+  auto keys = std::vector<std::string>{};
+  for (auto it = j.begin(); it != j.end(); ++it) keys.push_back(it.key());
+  CHECK(r->body.rfind("{\"status\":", 0) == 0);
+
+  SECTION("HEAD answers the same headers without a body, on the same keep-alive connection") {
+    auto h = c.request("HEAD", "/health");
+    REQUIRE(h);
+    CHECK(h->status == 200);
+    CHECK(h->body.empty());
+    CHECK(std::stoul(h->header("content-length")) > 50);
+    auto again = c.request("GET", "/health");
+    REQUIRE(again);
+    CHECK(again->status == 200);
+  }
+  SECTION("probes and errors") {
+    auto live = c.request("GET", "/livez");
+    REQUIRE(live);
+    CHECK(live->status == 200);
+    CHECK(live->body == "ok\n");
+    auto ready = c.request("GET", "/readyz");
+    REQUIRE(ready);
+    CHECK(ready->status == 200);
+    auto nf = c.request("GET", "/nowhere");
+    REQUIRE(nf);
+    CHECK(nf->status == 404);
+    CHECK(json::parse(nf->body)["code"] == "NOT_FOUND");
+    auto na = c.request("DELETE", "/health");
+    REQUIRE(na);
+    CHECK(na->status == 405);
+    CHECK(na->header("allow") == "GET, HEAD");
+    CHECK(json::parse(na->body)["code"] == "METHOD_NOT_ALLOWED");
+    CHECK(na->header("cache-control") == "no-store");
+  }
+  CHECK(d.stop(SIGTERM) == 0);
+}
+
+TEST_CASE("database replaced -> degraded 503 -> restored -> healthy, each transition logged once",
+          "[health]") {
+  daemon_process d;
+  REQUIRE(d.start_ready());
+  namespace fs = std::filesystem;
+  std::string db = d.db_path();
+  fs::copy_file(db, db + ".backup");
+  auto status_is = [&](const std::string& want, int code) {
+    auto r = http_get(d.port(), "/health");
+    return r && r->status == code && json::parse(r->body)["status"] == want;
+  };
+  REQUIRE(status_is("healthy", 200));
+
+  auto replaced_at = std::chrono::steady_clock::now();
+  d.home().write("garbage", std::string(8192, 'z'));
+  fs::rename(d.home().file("garbage"), db);
+  REQUIRE(eventually([&] { return status_is("degraded", 503); }, 2000ms));
+  CHECK(std::chrono::steady_clock::now() - replaced_at < 2100ms);
+  auto body = json::parse(http_get(d.port(), "/health")->body);
+  CHECK(body["database"] == "disconnected");
+  auto ready = http_get(d.port(), "/readyz");
+  REQUIRE(ready);
+  CHECK(ready->status == 503);
+  CHECK_THAT(ready->body, Catch::StartsWith("database disconnected"));
+
+  auto restored_at = std::chrono::steady_clock::now();
+  fs::rename(db + ".backup", db);
+  REQUIRE(eventually([&] { return status_is("healthy", 200); }, 2000ms));
+  CHECK(std::chrono::steady_clock::now() - restored_at < 2100ms);
+
+  CHECK(d.stop(SIGTERM) == 0);
+  std::string err = d.proc().err();
+  auto count = [&](const std::string& s) {
+    std::size_t n = 0;
+    for (auto p = err.find(s); p != std::string::npos; p = err.find(s, p + 1)) ++n;
+    return n;
+  };
+  CHECK(count("database disconnected") == 1);
+  CHECK(count("database connected again") == 1);
+}
+
+TEST_CASE("the database file removed turns health degraded within 2 s", "[health]") {
+  daemon_process d;
+  REQUIRE(d.start_ready());
+  std::filesystem::remove(d.db_path());
+  REQUIRE(eventually(
+      [&] {
+        auto r = http_get(d.port(), "/health");
+        return r && r->status == 503;
+      },
+      2000ms));
+  CHECK(d.stop(SIGTERM) == 0);
+}
+
+TEST_CASE("garbage bytes get 400 and a closed connection, and the server stays up", "[http]") {
+  daemon_process d;
+  REQUIRE(d.start_ready());
+  http_connection c(d.port());
+  REQUIRE(c.send_raw("\x16\x03\x01 this is not HTTP\r\n\r\n"));
+  auto r = c.read_reply();
+  REQUIRE(r);
+  CHECK(r->status == 400);
+  CHECK(json::parse(r->body)["code"] == "BAD_REQUEST");
+  CHECK(c.wait_closed());
+  auto h = http_get(d.port(), "/health");
+  REQUIRE(h);
+  CHECK(h->status == 200);
+  CHECK(d.stop(SIGTERM) == 0);
+}
+
+TEST_CASE("a header block over 16 KiB gets 431 and the server stays up", "[http]") {
+  daemon_process d;
+  REQUIRE(d.start_ready());
+  http_connection c(d.port());
+  auto r = c.request("GET", "/health", "", "X-Big: " + std::string(17 * 1024, 'a') + "\r\n");
+  REQUIRE(r);
+  CHECK(r->status == 431);
+  CHECK(c.wait_closed());
+  auto h = http_get(d.port(), "/health");
+  REQUIRE(h);
+  CHECK(h->status == 200);
+  CHECK(d.stop(SIGTERM) == 0);
+}
+
+TEST_CASE("JSON logs are one valid object per line for a whole daemon life", "[logging]") {
+  daemon_process d;
+  d.start({"--log-format", "json"});
+  REQUIRE(d.proc().wait_for_stderr("\"message\":\"ready\"", 10s));
+  http_get(d.port(), "/health");
+  CHECK(d.stop(SIGTERM) == 0);
+  std::string err = d.proc().err();
+  std::size_t lines = 0;
+  for (std::size_t start = 0; start < err.size();) {
+    auto end = err.find('\n', start);
+    REQUIRE(end != std::string::npos);
+    auto j = json::parse(err.substr(start, end - start));
+    CHECK(j["daemon"] == true);
+    CHECK(j["pid"] == d.proc().pid());
+    ++lines;
+    start = end + 1;
+  }
+  CHECK(lines >= 4);
+  CHECK_THAT(err, Catch::Contains("\"message\":\"shutdown summary"));
+}

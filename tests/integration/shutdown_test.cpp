@@ -1,0 +1,188 @@
+// shutdown_test.cpp: real signals against the real daemon: drain, deadline, SIGQUIT, bursts.
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "tests/support/daemon.hpp"
+#include "tests/support/http_client.hpp"
+
+using namespace vpo::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::size_t count(const std::string& text, const std::string& needle) {
+  std::size_t n = 0;
+  for (auto p = text.find(needle); p != std::string::npos; p = text.find(needle, p + 1)) ++n;
+  return n;
+}
+
+std::string last_line(const std::string& text) {
+  auto end = text.find_last_not_of('\n');
+  auto start = text.rfind('\n', end);
+  return text.substr(start == std::string::npos ? 0 : start + 1, end - start);
+}
+
+// A request whose headers arrived but whose body has not: it is in flight until finished.
+// The daemon must run with --log-level debug: its "request started" record is the event that
+// proves the server has the headers.
+struct in_flight_request {
+  explicit in_flight_request(daemon_process& d) : conn(d.port()) {
+    REQUIRE(conn.send_raw("POST /api/hold HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n01234"));
+    REQUIRE(d.proc().wait_for_stderr("path=/api/hold", 5s));
+  }
+  std::optional<http_reply> finish() {
+    if (!conn.send_raw("56789")) return std::nullopt;
+    return conn.read_reply();
+  }
+  http_connection conn;
+};
+
+}  // namespace
+
+TEST_CASE("SIGTERM and SIGINT on an idle daemon exit 0 with a summary as the last line",
+          "[shutdown]") {
+  for (int signo : {SIGTERM, SIGINT}) {
+    daemon_process d;
+    REQUIRE(d.start_ready());
+    auto sent = std::chrono::steady_clock::now();
+    CHECK(d.stop(signo, 5s) == 0);
+    CHECK(std::chrono::steady_clock::now() - sent < 2s);
+    std::string err = d.proc().err();
+    CHECK_THAT(last_line(err), Catch::Contains("INFO  vpo.daemon: shutdown summary: drained"));
+    CHECK_THAT(err, Catch::Contains("sender_pid=" + std::to_string(::getpid())));
+    CHECK(count(err, "shutdown summary") == 1);
+  }
+}
+
+TEST_CASE("SIGTERM closes idle keep-alive connections, refuses new ones, and answers in-flight "
+          "requests with Connection: close before exit 0",
+          "[shutdown]") {
+  daemon_process d;
+  REQUIRE(d.start_ready({"--log-level", "debug"}));
+  http_connection idle(d.port());
+  REQUIRE(idle.request("GET", "/health"));  // now idle in keep-alive
+  http_connection partial(d.port());
+  REQUIRE(partial.send_raw("GET /health HTTP/1.1\r\nHost: x\r\n"));  // headers incomplete: idle
+  in_flight_request busy(d);
+
+  d.proc().signal(SIGTERM);
+  REQUIRE(d.proc().wait_for_stderr("draining, deadline in 30 s", 5s));
+  CHECK(idle.wait_closed(2s));
+  CHECK(partial.wait_closed(2s));
+  CHECK(eventually([&] { return connection_refused(d.port()); }, 2s));
+  CHECK_FALSE(d.proc().wait(200ms).has_value());  // still draining: a request is in flight
+
+  auto reply = busy.finish();
+  REQUIRE(reply);
+  CHECK(reply->header("connection") == "close");
+  CHECK(d.proc().wait(5s) == 0);
+}
+
+TEST_CASE("a burst of signals starts one drain and logs the others", "[shutdown]") {
+  daemon_process d;
+  REQUIRE(d.start_ready({"--log-level", "debug"}));
+  in_flight_request busy(d);
+  for (int i = 0; i < 5; ++i) d.proc().signal(i % 2 ? SIGINT : SIGTERM);
+  // Pending signals of one kind coalesce in the kernel, so at least one SIGTERM and one SIGINT
+  // arrive: the second of those is logged, nothing else happens.
+  REQUIRE(d.proc().wait_for_stderr("already draining", 5s));
+  CHECK_FALSE(d.proc().wait(300ms).has_value());
+  REQUIRE(busy.finish());
+  CHECK(d.proc().wait(5s) == 0);
+  CHECK(count(d.proc().err(), "draining, deadline in") == 1);
+  CHECK(count(d.proc().err(), "already draining") <= 4);
+  CHECK(count(d.proc().err(), "shutdown summary") == 1);
+}
+
+TEST_CASE("the drain deadline forces exit 143 and a WARNING summary", "[shutdown]") {
+  daemon_process d;
+  REQUIRE(d.start_ready({"--shutdown-timeout", "1", "--log-level", "debug"}));
+  in_flight_request busy(d);
+  auto sent = std::chrono::steady_clock::now();
+  d.proc().signal(SIGTERM);
+  CHECK(d.proc().wait(5s) == 143);
+  auto took = std::chrono::steady_clock::now() - sent;
+  CHECK(took >= 900ms);
+  CHECK(took < 3s);  // the contract's bound: timeout + 2 s
+  CHECK_THAT(last_line(d.proc().err()), Catch::Contains("WARN  vpo.daemon: shutdown summary: forced"));
+}
+
+TEST_CASE("SIGQUIT forces the stop at once, idle or during a drain, exit 131", "[shutdown]") {
+  SECTION("idle") {
+    daemon_process d;
+    REQUIRE(d.start_ready());
+    CHECK(d.stop(SIGQUIT, 3s) == 131);
+  }
+  SECTION("during a SIGTERM drain") {
+    daemon_process d;
+    REQUIRE(d.start_ready({"--log-level", "debug"}));
+    in_flight_request busy(d);
+    d.proc().signal(SIGTERM);
+    REQUIRE(d.proc().wait_for_stderr("draining, deadline in 30 s", 5s));
+    auto sent = std::chrono::steady_clock::now();
+    CHECK(d.stop(SIGQUIT, 5s) == 131);
+    CHECK(std::chrono::steady_clock::now() - sent < 2s);
+  }
+}
+
+TEST_CASE("SIGHUP is logged and the daemon keeps serving", "[shutdown]") {
+  daemon_process d;
+  REQUIRE(d.start_ready());
+  d.proc().signal(SIGHUP);
+  REQUIRE(d.proc().wait_for_stderr("SIGHUP", 5s));
+  auto h = http_get(d.port(), "/health");
+  REQUIRE(h);
+  CHECK(h->status == 200);
+  CHECK(d.stop(SIGTERM) == 0);
+}
+
+TEST_CASE("/health turns unhealthy 503 with drain details as soon as the drain starts",
+          "[shutdown]") {
+  daemon_process d;
+  REQUIRE(d.start_ready({"--log-level", "debug"}));
+  http_connection keep(d.port());
+  REQUIRE(keep.send_raw("GET /health HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\n"));
+  // That request waits for one body byte: it is in flight, so the drain cannot finish.
+  REQUIRE(d.proc().wait_for_stderr("path=/health", 5s));
+  d.proc().signal(SIGTERM);
+  REQUIRE(d.proc().wait_for_stderr("draining", 5s));
+  REQUIRE(keep.send_raw("x"));
+  auto r = keep.read_reply();
+  REQUIRE(r);
+  CHECK(r->status == 503);
+  auto j = nlohmann::json::parse(r->body);
+  CHECK(j["status"] == "unhealthy");
+  CHECK(j["shutting_down"] == true);
+  CHECK(j["drain"]["phase"] == "draining");
+  CHECK(j["drain"]["seconds_left"].get<double>() > 25.0);
+  CHECK(j["drain"]["requests_in_flight"] == 0);
+  CHECK(r->header("connection") == "close");
+  CHECK(d.proc().wait(5s) == 0);
+}
+
+TEST_CASE("READY=1 and STOPPING=1 reach the systemd notify socket", "[shutdown][systemd]") {
+  temp_dir sock_dir;
+  std::string path = sock_dir.file("notify");
+  int s = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+  REQUIRE(::bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  timeval tv{5, 0};
+  ::setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  auto receive = [&] {
+    char buf[512];
+    ssize_t n = ::recv(s, buf, sizeof buf, 0);
+    return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
+  };
+  daemon_process d;
+  REQUIRE(d.start_ready({}, {{"NOTIFY_SOCKET", path}}));
+  CHECK_THAT(receive(), Catch::Contains("READY=1"));
+  d.proc().signal(SIGTERM);
+  CHECK_THAT(receive(), Catch::Contains("STOPPING=1"));
+  CHECK(d.proc().wait(5s) == 0);
+  ::close(s);
+}

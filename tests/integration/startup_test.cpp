@@ -1,0 +1,142 @@
+// startup_test.cpp: every start-up failure of contract §3 with its exit code and message.
+#include <arpa/inet.h>
+#include <catch2/catch.hpp>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tests/support/daemon.hpp"
+#include "tests/support/http_client.hpp"
+
+using namespace vpo::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Exactly one ERROR record, and no stack trace or banner around it.
+void check_one_clear_error(const run_result& r, const std::string& needle) {
+  INFO(r.err);
+  CHECK(r.code == 1);
+  std::size_t first = r.err.find("ERROR");
+  REQUIRE(first != std::string::npos);
+  CHECK(r.err.find("ERROR", first + 1) == std::string::npos);
+  CHECK_THAT(r.err, Catch::Contains(needle));
+  CHECK(r.out.empty());
+}
+
+run_result serve_once(const temp_dir& home, std::vector<std::string> args,
+                      std::optional<unsigned> uid = std::nullopt) {
+  std::vector<std::string> all = {"serve", "--port", std::to_string(free_port())};
+  all.insert(all.end(), args.begin(), args.end());
+  auto o = vpo_command(home, all);
+  o.run_as_uid = uid;
+  return run(o, 15s);
+}
+
+}  // namespace
+
+TEST_CASE("serve creates the database with its schema under ~/.vpo and becomes healthy",
+          "[startup]") {
+  daemon_process d;
+  REQUIRE(d.start_ready());
+  auto h = http_get(d.port(), "/health");
+  REQUIRE(h);
+  CHECK(h->status == 200);
+  struct stat st {};
+  CHECK(::stat(d.db_path().c_str(), &st) == 0);
+  CHECK(d.stop(SIGTERM) == 0);
+}
+
+TEST_CASE("a malformed or invalid config fails start-up with exit 1", "[startup]") {
+  temp_dir home;
+  home.write(".vpo/config.toml", "[server]\nport = \"x\"\n");
+  check_one_clear_error(run(vpo_command(home, {"serve"}), 15s), "server.port");
+}
+
+TEST_CASE("an unreadable config file fails start-up with exit 1", "[startup]") {
+  temp_dir home;
+  check_one_clear_error(run(vpo_command(home, {"serve", "--config", home.file("none.toml")}), 15s),
+                        "No such file");
+}
+
+TEST_CASE("a file that is not a database fails start-up with exit 1", "[startup]") {
+  temp_dir home;
+  auto db = home.write("garbage.db", std::string(4096, 'x'));
+  check_one_clear_error(serve_once(home, {"--db", db}), "not a database");
+}
+
+TEST_CASE("a database folder that cannot be created fails start-up with exit 1", "[startup]") {
+  temp_dir home;
+  home.write("plainfile", "x");
+  check_one_clear_error(serve_once(home, {"--db", home.file("plainfile/sub/library.db")}),
+                        "cannot create the database folder");
+}
+
+TEST_CASE("a database path that is a folder fails start-up with exit 1", "[startup]") {
+  temp_dir home;
+  check_one_clear_error(serve_once(home, {"--db", home.path()}), "Is a directory");
+}
+
+TEST_CASE("permission denied on the database fails start-up with exit 1", "[startup]") {
+  if (::geteuid() != 0) return;  // needs root to run the daemon as another user
+  temp_dir home;
+  ::chmod(home.path().c_str(), 0755);
+  ::mkdir(home.file("locked").c_str(), 0700);  // root-owned, nobody may not enter
+  auto r = serve_once(home, {"--db", home.file("locked/library.db")}, 65534u);
+  check_one_clear_error(r, "Permission denied");
+  CHECK_THAT(r.err, Catch::Contains("permissions"));
+}
+
+TEST_CASE("a second daemon on the same database is refused", "[startup]") {
+  daemon_process first;
+  REQUIRE(first.start_ready());
+  auto r = run(vpo_command(first.home(), {"serve", "--port", std::to_string(free_port())}), 15s);
+  check_one_clear_error(r, "already using database");
+  CHECK_THAT(r.err, Catch::Contains("pid " + std::to_string(first.proc().pid())));
+  CHECK(first.stop(SIGTERM) == 0);
+}
+
+TEST_CASE("a port in use fails start-up with exit 1", "[startup]") {
+  int s = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  REQUIRE(::listen(s, 1) == 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(s, reinterpret_cast<sockaddr*>(&addr), &len);
+  temp_dir home;
+  auto r = run(vpo_command(home, {"serve", "--port", std::to_string(ntohs(addr.sin_port))}), 15s);
+  ::close(s);
+  check_one_clear_error(r, "Address already in use");
+  CHECK_THAT(r.err, Catch::Contains("--port"));
+}
+
+TEST_CASE("an address this machine does not have fails start-up with exit 1", "[startup]") {
+  temp_dir home;
+  // 192.0.2.0/24 is TEST-NET-1: never assigned to a real interface.
+  auto r = serve_once(home, {"--bind", "192.0.2.1"});
+  check_one_clear_error(r, "192.0.2.1");
+  CHECK_THAT(r.err, Catch::Contains("--bind"));
+}
+
+TEST_CASE("a privileged port without permission fails start-up with exit 1", "[startup]") {
+  if (::geteuid() != 0) return;  // as root the bind succeeds; run the daemon as nobody
+  temp_dir home;
+  ::chmod(home.path().c_str(), 0777);
+  auto o = vpo_command(home, {"serve", "--port", "81", "--db", home.file("lib/library.db")});
+  o.run_as_uid = 65534u;
+  auto r = run(o, 15s);
+  check_one_clear_error(r, "Permission denied");
+  CHECK_THAT(r.err, Catch::Contains("CAP_NET_BIND_SERVICE"));
+}
+
+TEST_CASE("debug level is the only one that may show more than the error line", "[startup]") {
+  temp_dir home;
+  auto db = home.write("garbage.db", std::string(4096, 'y'));
+  auto r = serve_once(home, {"--db", db});
+  CHECK(r.code == 1);
+  CHECK_THAT(r.err, !Catch::Contains("terminate called"));
+  CHECK_THAT(r.err, !Catch::Contains("what():"));
+}

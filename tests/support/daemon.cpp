@@ -1,0 +1,36 @@
+// daemon.cpp: the integration tests' daemon launcher.
+#include "tests/support/daemon.hpp"
+
+#include "tests/support/http_client.hpp"
+
+namespace vpo::test {
+
+process_options vpo_command(const temp_dir& home, std::vector<std::string> args,
+                            std::map<std::string, std::string> env) {
+  process_options o;
+  o.args = {VPO_BINARY};
+  o.args.insert(o.args.end(), args.begin(), args.end());
+  env.emplace("HOME", home.path());
+  o.env = std::move(env);
+  return o;
+}
+
+daemon_process::daemon_process() : port_(free_port()) {}
+
+void daemon_process::start(std::vector<std::string> args, std::map<std::string, std::string> env) {
+  std::vector<std::string> all = {"serve", "--port", std::to_string(port_)};
+  all.insert(all.end(), args.begin(), args.end());
+  proc_ = std::make_unique<process>(vpo_command(home_, all, std::move(env)));
+}
+
+bool daemon_process::start_ready(std::vector<std::string> args, std::map<std::string, std::string> env) {
+  start(std::move(args), std::move(env));
+  return proc_->wait_for_stderr(ready_line, std::chrono::seconds(10));
+}
+
+std::optional<int> daemon_process::stop(int signo, std::chrono::milliseconds timeout) {
+  proc_->signal(signo);
+  return proc_->wait(timeout);
+}
+
+}  // namespace vpo::test
