@@ -23,18 +23,17 @@ struct signal_target {
 
 void log_summary(const shutdown_report& r) {
   logging::logger log("vpo.daemon");
-  logging::fields ctx = {{"reason", r.reason},
-                         {"sender_pid", r.sender_pid},
-                         {"sender_name", r.sender_name},
-                         {"duration_ms", std::llround(r.duration_seconds * 1000)},
-                         {"outcome", r.outcome},
-                         {"jobs_completed", r.completed},
-                         {"jobs_requeued", r.requeued},
-                         {"exit_code", r.exit_code}};
+  logging::fields ctx = {
+      {"reason", r.reason},           {"sender_pid", r.sender_pid},
+      {"sender_name", r.sender_name}, {"duration_ms", std::llround(r.duration_seconds * 1000)},
+      {"outcome", r.outcome},         {"jobs_completed", r.completed},
+      {"jobs_requeued", r.requeued},  {"exit_code", r.exit_code}};
   std::string msg = "shutdown summary: " + r.outcome + " after " + r.reason + ", exit " +
                     std::to_string(r.exit_code);
-  if (r.exit_code == 0) log.info(msg, ctx);
-  else log.warn(msg, ctx);
+  if (r.exit_code == 0)
+    log.info(msg, ctx);
+  else
+    log.warn(msg, ctx);
 }
 
 }  // namespace

@@ -35,8 +35,8 @@ void publish(db_actor* self) {
 init_result on_init(db_actor* self) {
   auto& st = self->state;
   auto ms = static_cast<int>(st.options.probe_timeout.count());
-  db::status s = db::open_library(st.path, db::open_mode::create_if_missing, ms, st.conn,
-                                  st.identity);
+  db::status s =
+      db::open_library(st.path, db::open_mode::create_if_missing, ms, st.conn, st.identity);
   if (!s.ok()) return {false, s.error + ". " + db::fix_hint(s)};
   if (std::string err = st.lock.acquire(st.path); !err.empty()) return {false, err};
   st.connected = true;
@@ -58,15 +58,19 @@ void on_probe(db_actor* self) {
     st.conn.close();
     db::status reopened =
         db::open_library(st.path, db::open_mode::existing_only, ms, st.conn, st.identity);
-    if (reopened.ok()) s = {};
-    else if (s.ok()) s = reopened;  // the connection was already closed: report why it stays so
+    if (reopened.ok())
+      s = {};
+    else if (s.ok())
+      s = reopened;  // the connection was already closed: report why it stays so
   }
   bool now = s.ok();
   if (now != st.connected) {
     st.connected = now;
     st.reason = now ? "" : s.error;
-    if (now) st.log.info("database connected again: " + st.path, {{"file_path", st.path}});
-    else st.log.error("database disconnected: " + s.error, {{"file_path", st.path}});
+    if (now)
+      st.log.info("database connected again: " + st.path, {{"file_path", st.path}});
+    else
+      st.log.error("database disconnected: " + s.error, {{"file_path", st.path}});
     publish(self);
   }
   self->delayed_send(self, st.options.probe_interval, probe_atom::value);

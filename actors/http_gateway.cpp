@@ -27,7 +27,9 @@ struct gateway_state {
 
 using gateway = caf::stateful_actor<gateway_state>;
 
-void publish(gateway* self) { self->state.server->publish(self->state.snapshot); }
+void publish(gateway* self) {
+  self->state.server->publish(self->state.snapshot);
+}
 
 init_result on_init(gateway* self) {
   auto& st = self->state;
@@ -67,7 +69,8 @@ caf::response_promise on_drain(gateway* self, std::int64_t ms_left) {
   auto rp = self->make_response_promise();
   st.snapshot.shutting_down = true;
   st.snapshot.drain_phase = "draining";
-  st.snapshot.drain_deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms_left);
+  st.snapshot.drain_deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(ms_left);
   if (!st.server) {
     rp.deliver(drained_atom::value, participant_report{"http", 0, 0});
     return rp;

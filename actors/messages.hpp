@@ -28,7 +28,7 @@ typename Inspector::result_type inspect(Inspector& f, init_result& x) {
 }
 
 // ---- db_health ---------------------------------------------------------------------------
-using probe_atom = caf::atom_constant<caf::atom("probe")>;      ///< timer: probe the database
+using probe_atom = caf::atom_constant<caf::atom("probe")>;          ///< timer: probe the database
 using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;  ///< + actor: push status
 
 /// db_health -> subscribers, on every change (and once on subscription).
@@ -54,7 +54,7 @@ struct livez_call {
 using http_idle_atom = caf::atom_constant<caf::atom("http_idle")>;  ///< drained: nothing in flight
 
 // ---- shutdown_coordinator ----------------------------------------------------------------
-using drain_atom = caf::atom_constant<caf::atom("drain")>;      ///< + int64 ms left; replies drained
+using drain_atom = caf::atom_constant<caf::atom("drain")>;  ///< + int64 ms left; replies drained
 using drained_atom = caf::atom_constant<caf::atom("drained")>;  ///< + participant_report
 using force_atom = caf::atom_constant<caf::atom("force")>;      ///< deadline; replies forced
 using forced_atom = caf::atom_constant<caf::atom("forced")>;    ///< + participant_report
@@ -86,11 +86,11 @@ typename Inspector::result_type inspect(Inspector& f, participant_report& x) {
 /// coordinator -> supervisor -> main: how the process ends; main logs it as the last record.
 struct shutdown_report {
   std::int32_t exit_code = 0;
-  std::string reason;       ///< "SIGTERM", "startup failure", ...
+  std::string reason;  ///< "SIGTERM", "startup failure", ...
   std::int32_t sender_pid = 0;
   std::string sender_name;
   double duration_seconds = 0;  ///< from the first signal to the end of the drain
-  std::string outcome;      ///< "drained", "forced", "startup failed", ...
+  std::string outcome;          ///< "drained", "forced", "startup failed", ...
   std::int32_t completed = 0;
   std::int32_t requeued = 0;
 };

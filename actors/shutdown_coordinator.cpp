@@ -138,9 +138,8 @@ void on_signal(coordinator* self, const signal_msg& sig) {
     return force(self);
   }
   double left = std::chrono::duration<double>(st.deadline - clock::now()).count();
-  st.log.info("received " + net::signal_name(sig.signo) + " from " + who +
-                  ": already draining, " + std::to_string(std::lround(std::max(0.0, left))) +
-                  " s left",
+  st.log.info("received " + net::signal_name(sig.signo) + " from " + who + ": already draining, " +
+                  std::to_string(std::lround(std::max(0.0, left))) + " s left",
               ctx);
 }
 

@@ -91,11 +91,11 @@ caf::actor add_child(supervisor* self, std::string name, caf::actor handle) {
 
 void become_ready(supervisor* self) {
   auto& st = self->state;
-  st.coordinator = add_child(
-      self, "shutdown_coordinator",
-      spawn_shutdown_coordinator(self->system(), caf::actor_cast<caf::actor>(self),
-                                 std::chrono::milliseconds(static_cast<long long>(
-                                     st.settings.server.shutdown_timeout * 1000))));
+  st.coordinator =
+      add_child(self, "shutdown_coordinator",
+                spawn_shutdown_coordinator(self->system(), caf::actor_cast<caf::actor>(self),
+                                           std::chrono::milliseconds(static_cast<long long>(
+                                               st.settings.server.shutdown_timeout * 1000))));
   self->send(st.coordinator, register_atom::value, st.gateway);
   self->send(st.gateway, ready_atom::value);
   net::systemd::ready();

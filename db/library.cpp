@@ -62,8 +62,8 @@ std::string absolute_path(const std::string& path) {
   return ec ? path : p.lexically_normal().string();
 }
 
-status open_library(const std::string& path, open_mode mode, int busy_timeout_ms,
-                    connection& out, file_identity& id) {
+status open_library(const std::string& path, open_mode mode, int busy_timeout_ms, connection& out,
+                    file_identity& id) {
   struct stat st {};
   bool exists = ::stat(path.c_str(), &st) == 0;
   if (exists && S_ISDIR(st.st_mode)) return os_failure(EISDIR, "database path " + path);
@@ -96,8 +96,8 @@ status open_library(const std::string& path, open_mode mode, int busy_timeout_ms
     c.exec("PRAGMA wal_checkpoint(TRUNCATE)");
   } else if (version != current_schema_version()) {
     return {SQLITE_ERROR, 0,
-            "database " + path + " has schema version " + std::to_string(version) +
-                ", expected " + std::to_string(current_schema_version())};
+            "database " + path + " has schema version " + std::to_string(version) + ", expected " +
+                std::to_string(current_schema_version())};
   }
   if (status s = identity_of(path, id); !s.ok()) return s;
   out = std::move(c);
@@ -122,13 +122,17 @@ std::string fix_hint(const status& s) {
     case SQLITE_NOTADB:
       return "The file is not a SQLite database: move it away or point --db at a vpo library "
              "database.";
-    case SQLITE_CORRUPT: return "The database is corrupt: restore it from a backup.";
-    case SQLITE_IOERR: return "An I/O error occurred: check the disk (dmesg) and free space.";
+    case SQLITE_CORRUPT:
+      return "The database is corrupt: restore it from a backup.";
+    case SQLITE_IOERR:
+      return "An I/O error occurred: check the disk (dmesg) and free space.";
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
       return "Another process holds a lock on the database: stop it or wait, then retry.";
-    case SQLITE_FULL: return "The disk is full: free some space.";
-    default: break;
+    case SQLITE_FULL:
+      return "The disk is full: free some space.";
+    default:
+      break;
   }
   if (s.os_errno == EACCES || s.os_errno == EPERM || s.os_errno == EROFS)
     return "Check the owner and permissions of the file and its folder (the daemon's user needs "

@@ -18,8 +18,8 @@ struct file_identity {
 /// Opens `path` and verifies it is a vpo library database. With create_if_missing, creates the
 /// folder and the file with its schema (WAL mode) and migrates an older schema; with
 /// existing_only (reconnects), requires the file and the current schema and writes nothing.
-status open_library(const std::string& path, open_mode mode, int busy_timeout_ms,
-                    connection& out, file_identity& id);
+status open_library(const std::string& path, open_mode mode, int busy_timeout_ms, connection& out,
+                    file_identity& id);
 
 /// One health probe: the path still names the open file and a query answers within the busy
 /// timeout. Never writes.

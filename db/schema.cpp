@@ -19,7 +19,9 @@ const std::vector<std::string>& migrations() {
 
 }  // namespace
 
-int current_schema_version() { return static_cast<int>(migrations().size()); }
+int current_schema_version() {
+  return static_cast<int>(migrations().size());
+}
 
 status read_schema_version(connection& c, long long& version) {
   long long tables = 0;

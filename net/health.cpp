@@ -13,11 +13,21 @@ std::string json_escape(const std::string& text) {
   out.reserve(text.size());
   for (unsigned char c : text) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20 || c == 0x7f) {
           char buf[8];
@@ -67,8 +77,7 @@ http_response render_health(const health_snapshot& s, double uptime_seconds,
   std::snprintf(drain, sizeof drain,
                 ",\"drain\":{\"phase\":\"%s\",\"jobs_in_flight\":%ld,\"requests_in_flight\":%zu,"
                 "\"seconds_left\":%.1f}}",
-                s.drain_phase.c_str(), s.jobs_in_flight, requests_in_flight,
-                left > 0 ? left : 0.0);
+                s.drain_phase.c_str(), s.jobs_in_flight, requests_in_flight, left > 0 ? left : 0.0);
   r.body += drain;
   return r;
 }
@@ -77,8 +86,10 @@ http_response render_readyz(const health_snapshot& s) {
   http_response r;
   r.content_type = "text/plain; charset=utf-8";
   r.status = 503;
-  if (s.shutting_down) r.body = "shutting down\n";
-  else if (!s.ready) r.body = "starting\n";
+  if (s.shutting_down)
+    r.body = "shutting down\n";
+  else if (!s.ready)
+    r.body = "starting\n";
   else if (!s.database_connected)
     r.body = "database disconnected" + (s.database_reason.empty() ? "" : ": " + s.database_reason) +
              "\n";

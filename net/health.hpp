@@ -11,14 +11,14 @@ namespace vpo::net {
 
 /// What /health, /readyz report; pushed by http_gateway whenever a fact changes.
 struct health_snapshot {
-  bool ready = false;               ///< startup finished (bound, READY=1 sent)
+  bool ready = false;  ///< startup finished (bound, READY=1 sent)
   bool database_connected = false;
-  std::string database_reason;      ///< why disconnected (for /readyz)
+  std::string database_reason;  ///< why disconnected (for /readyz)
   bool shutting_down = false;
-  std::string drain_phase;          ///< empty when not draining
+  std::string drain_phase;  ///< empty when not draining
   std::chrono::steady_clock::time_point drain_deadline{};
   long jobs_in_flight = 0;
-  std::string jobs_json;            ///< pre-rendered `{"queued":..}` object; empty: omitted
+  std::string jobs_json;  ///< pre-rendered `{"queued":..}` object; empty: omitted
 };
 
 /// The contract's status table: starting / healthy / degraded / unhealthy.

@@ -10,10 +10,10 @@ namespace vpo::net {
 
 /// A complete request as the actors see it.
 struct http_request {
-  std::string method;         ///< e.g. "GET"
-  std::string target;         ///< path and query, as sent
-  std::string path;           ///< target without the query string
-  std::string query;          ///< after '?', may be empty
+  std::string method;  ///< e.g. "GET"
+  std::string target;  ///< path and query, as sent
+  std::string path;    ///< target without the query string
+  std::string query;   ///< after '?', may be empty
   std::string body;
   std::string authorization;  ///< the Authorization header, may be empty
 };

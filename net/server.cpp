@@ -105,9 +105,9 @@ class session : public std::enable_shared_from_this<session> {
     if (srv_->draining.load()) return close();
     if (buffer_.size() > 0) return read_header();
     stream_.expires_after(srv_->options.idle_timeout);
-    stream_.async_read_some(buffer_.prepare(4096),
-                            beast::bind_front_handler(&session::on_first_bytes,
-                                                      shared_from_this()));
+    stream_.async_read_some(
+        buffer_.prepare(4096),
+        beast::bind_front_handler(&session::on_first_bytes, shared_from_this()));
   }
 
   void on_first_bytes(beast::error_code ec, std::size_t n) {
@@ -190,23 +190,24 @@ class session : public std::enable_shared_from_this<session> {
         std::size_t others = srv_->in_flight.load();
         return write(render_health(*snap, uptime, others > 0 ? others - 1 : 0, now), true);
       }
-      case route_kind::readyz: return write(render_readyz(*srv_->current()), true);
+      case route_kind::readyz:
+        return write(render_readyz(*srv_->current()), true);
       case route_kind::method_not_allowed: {
         auto res = json_error(405, "METHOD_NOT_ALLOWED",
                               "method " + r.method + " is not allowed on " + r.path);
         res.headers.emplace_back("Allow", rt.allow);
         return write(std::move(res), true);
       }
-      case route_kind::not_found: return write(not_found(r.path), true);
+      case route_kind::not_found:
+        return write(not_found(r.path), true);
       case route_kind::livez:
-        return call_hook(srv_->hooks.livez, std::move(r), srv_->options.livez_timeout,
-                         [] {
-                           http_response res;
-                           res.status = 503;
-                           res.content_type = "text/plain; charset=utf-8";
-                           res.body = "actor system did not answer within 1 s\n";
-                           return res;
-                         });
+        return call_hook(srv_->hooks.livez, std::move(r), srv_->options.livez_timeout, [] {
+          http_response res;
+          res.status = 503;
+          res.content_type = "text/plain; charset=utf-8";
+          res.body = "actor system did not answer within 1 s\n";
+          return res;
+        });
       case route_kind::api:
         r.body = std::move(req.body());
         r.authorization = std::string(req[http::field::authorization]);
@@ -262,10 +263,10 @@ class session : public std::enable_shared_from_this<session> {
       res->prepare_payload();
     }
     stream_.expires_after(srv_->options.write_timeout);
-    http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec,
-                                                                      std::size_t) {
-      self->on_write(ec, res->keep_alive());
-    });
+    http::async_write(stream_, *res,
+                      [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
+                        self->on_write(ec, res->keep_alive());
+                      });
   }
 
   void on_write(beast::error_code ec, bool keep_alive) {
@@ -333,8 +334,7 @@ void server::impl::for_each_session(F f) {
 }
 
 void server::impl::do_accept() {
-  acceptor.async_accept(asio::make_strand(ioc),
-                        beast::bind_front_handler(&impl::on_accept, this));
+  acceptor.async_accept(asio::make_strand(ioc), beast::bind_front_handler(&impl::on_accept, this));
 }
 
 void server::impl::on_accept(beast::error_code ec, tcp::socket socket) {
@@ -348,7 +348,8 @@ void server::impl::on_accept(beast::error_code ec, tcp::socket socket) {
         sessions.emplace(s.get(), s);
       }
     }
-    if (s) s->start();
+    if (s)
+      s->start();
     else {
       beast::error_code ignored;
       socket.close(ignored);  // over the limit: refused, not queued
@@ -360,7 +361,9 @@ void server::impl::on_accept(beast::error_code ec, tcp::socket socket) {
 server::server(server_hooks hooks, server_options options)
     : impl_(std::make_unique<impl>(std::move(hooks), options)) {}
 
-server::~server() { stop(); }
+server::~server() {
+  stop();
+}
 
 std::string server::listen(const std::string& host, std::uint16_t port) {
   raise_fd_limit();
@@ -395,9 +398,8 @@ void server::run() {
 }
 
 void server::publish(health_snapshot snapshot) {
-  std::atomic_store(&impl_->snapshot,
-                    std::shared_ptr<const health_snapshot>(
-                        std::make_shared<health_snapshot>(std::move(snapshot))));
+  std::atomic_store(&impl_->snapshot, std::shared_ptr<const health_snapshot>(
+                                          std::make_shared<health_snapshot>(std::move(snapshot))));
 }
 
 void server::begin_drain() {
@@ -419,14 +421,18 @@ void server::close_all() {
   impl_->for_each_session([](session& s) { s.force_close(); });
 }
 
-std::size_t server::requests_in_flight() const { return impl_->in_flight.load(); }
+std::size_t server::requests_in_flight() const {
+  return impl_->in_flight.load();
+}
 
 std::size_t server::connections() const {
   std::lock_guard<std::mutex> lock(impl_->sessions_mutex);
   return impl_->sessions.size();
 }
 
-std::string server::local_endpoint() const { return impl_->endpoint; }
+std::string server::local_endpoint() const {
+  return impl_->endpoint;
+}
 
 void server::stop() {
   if (!impl_) return;

@@ -17,8 +17,8 @@ struct server_options {
   std::size_t max_connections = 1024;
   std::uint32_t header_limit = 16 * 1024;
   std::uint64_t body_limit = 1024 * 1024;
-  std::chrono::milliseconds read_timeout{30000};   ///< to receive one whole request
-  std::chrono::milliseconds idle_timeout{60000};   ///< keep-alive wait for the next request
+  std::chrono::milliseconds read_timeout{30000};  ///< to receive one whole request
+  std::chrono::milliseconds idle_timeout{60000};  ///< keep-alive wait for the next request
   std::chrono::milliseconds write_timeout{30000};
   std::chrono::milliseconds handler_timeout{30000};  ///< an API handler's reply deadline
   std::chrono::milliseconds livez_timeout{1000};     ///< the actor system must answer by then
@@ -27,8 +27,8 @@ struct server_options {
 
 /// Callbacks into the actor world; all are called on io threads and must not block.
 struct server_hooks {
-  request_handler api;    ///< `/api/...` requests
-  request_handler livez;  ///< must reply 200 when the actor system answers
+  request_handler api;            ///< `/api/...` requests
+  request_handler livez;          ///< must reply 200 when the actor system answers
   std::function<void()> drained;  ///< called when draining and no request is in flight
 };
 

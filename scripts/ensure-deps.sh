@@ -5,7 +5,7 @@ set -euo pipefail
 
 build_pkgs=(g++ cmake ninja-build pkg-config ccache
   libcaf-dev libboost-dev libtomlplusplus-dev libspdlog-dev libfmt-dev catch2
-  libsqlite3-dev libsystemd-dev nlohmann-json3-dev libcli11-dev)
+  libsqlite3-dev libsystemd-dev nlohmann-json3-dev libcli11-dev systemd)
 bench_pkgs=(wrk nginx-light curl)
 
 case "${1:-build}" in

@@ -1,4 +1,5 @@
 // health_test.cpp: /health, /livez, /readyz, errors and limits against the real daemon.
+#include <sys/resource.h>
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <filesystem>
@@ -166,4 +167,34 @@ TEST_CASE("JSON logs are one valid object per line for a whole daemon life", "[l
   }
   CHECK(lines >= 4);
   CHECK_THAT(err, Catch::Contains("\"message\":\"shutdown summary"));
+}
+
+TEST_CASE("at most 1024 concurrent connections: more are refused, not queued", "[http]") {
+  rlimit rl{};
+  REQUIRE(getrlimit(RLIMIT_NOFILE, &rl) == 0);
+  if (rl.rlim_max < 1200) return;  // this machine cannot hold enough sockets for the test
+  rl.rlim_cur = rl.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &rl);
+  daemon_process d;
+  REQUIRE(d.start_ready());
+  std::vector<std::unique_ptr<http_connection>> conns;
+  for (int i = 0; i < 1024; ++i) {
+    conns.push_back(std::make_unique<http_connection>(d.port()));
+    REQUIRE(conns.back()->connected());
+  }
+  // Each connection is accepted (a request on the last one is answered)...
+  REQUIRE(conns.back()->request("GET", "/livez"));
+  // ...and the 1025th is closed at once.
+  http_connection extra(d.port());
+  CHECK(extra.wait_closed(2s));
+  // Freeing one slot lets a new client in.
+  conns.pop_back();
+  CHECK(eventually(
+      [&] {
+        auto r = http_get(d.port(), "/health");
+        return r && r->status == 200;
+      },
+      2s));
+  conns.clear();
+  CHECK(d.stop(SIGTERM) == 0);
 }

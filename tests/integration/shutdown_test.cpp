@@ -1,9 +1,9 @@
 // shutdown_test.cpp: real signals against the real daemon: drain, deadline, SIGQUIT, bursts.
-#include <catch2/catch.hpp>
-#include <nlohmann/json.hpp>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include "tests/support/daemon.hpp"
 #include "tests/support/http_client.hpp"
@@ -57,9 +57,10 @@ TEST_CASE("SIGTERM and SIGINT on an idle daemon exit 0 with a summary as the las
   }
 }
 
-TEST_CASE("SIGTERM closes idle keep-alive connections, refuses new ones, and answers in-flight "
-          "requests with Connection: close before exit 0",
-          "[shutdown]") {
+TEST_CASE(
+    "SIGTERM closes idle keep-alive connections, refuses new ones, and answers in-flight "
+    "requests with Connection: close before exit 0",
+    "[shutdown]") {
   daemon_process d;
   REQUIRE(d.start_ready({"--log-level", "debug"}));
   http_connection idle(d.port());
@@ -107,7 +108,8 @@ TEST_CASE("the drain deadline forces exit 143 and a WARNING summary", "[shutdown
   auto took = std::chrono::steady_clock::now() - sent;
   CHECK(took >= 900ms);
   CHECK(took < 3s);  // the contract's bound: timeout + 2 s
-  CHECK_THAT(last_line(d.proc().err()), Catch::Contains("WARN  vpo.daemon: shutdown summary: forced"));
+  CHECK_THAT(last_line(d.proc().err()),
+             Catch::Contains("WARN  vpo.daemon: shutdown summary: forced"));
 }
 
 TEST_CASE("SIGQUIT forces the stop at once, idle or during a drain, exit 131", "[shutdown]") {

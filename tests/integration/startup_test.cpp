@@ -1,10 +1,10 @@
 // startup_test.cpp: every start-up failure of contract §3 with its exit code and message.
 #include <arpa/inet.h>
-#include <catch2/catch.hpp>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <catch2/catch.hpp>
 
 #include "tests/support/daemon.hpp"
 #include "tests/support/http_client.hpp"

@@ -23,7 +23,8 @@ void daemon_process::start(std::vector<std::string> args, std::map<std::string, 
   proc_ = std::make_unique<process>(vpo_command(home_, all, std::move(env)));
 }
 
-bool daemon_process::start_ready(std::vector<std::string> args, std::map<std::string, std::string> env) {
+bool daemon_process::start_ready(std::vector<std::string> args,
+                                 std::map<std::string, std::string> env) {
   start(std::move(args), std::move(env));
   return proc_->wait_for_stderr(ready_line, std::chrono::seconds(10));
 }

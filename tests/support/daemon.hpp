@@ -22,8 +22,7 @@ class daemon_process {
   /// Starts `vpo serve --port <port> <args>` with HOME=home() plus `env`.
   void start(std::vector<std::string> args = {}, std::map<std::string, std::string> env = {});
   /// start() and wait for the ready record (false: did not become ready in 10 s).
-  bool start_ready(std::vector<std::string> args = {},
-                   std::map<std::string, std::string> env = {});
+  bool start_ready(std::vector<std::string> args = {}, std::map<std::string, std::string> env = {});
   process& proc() { return *proc_; }
   std::uint16_t port() const { return port_; }
   const temp_dir& home() const { return home_; }

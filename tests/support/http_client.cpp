@@ -116,8 +116,8 @@ std::optional<http_reply> http_connection::request(const std::string& method,
                                                    const std::string& extra_headers) {
   std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + extra_headers;
   if (!body.empty() || method == "POST")
-    req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
-           "\r\n";
+    req +=
+        "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
   req += "\r\n" + body;
   if (!send_raw(req)) return std::nullopt;
   return read_reply(method == "HEAD");

@@ -29,9 +29,10 @@ struct stop_on_exit {
 
 }  // namespace
 
-TEST_CASE("db_health starts connected, turns disconnected when the file is replaced, and "
-          "connected when it is restored",
-          "[db_health]") {
+TEST_CASE(
+    "db_health starts connected, turns disconnected when the file is replaced, and "
+    "connected when it is restored",
+    "[db_health]") {
   vpo::test::temp_dir dir;
   caf::actor_system_config cfg;
   cfg.set("scheduler.max-threads", 2);
@@ -75,8 +76,9 @@ TEST_CASE("db_health refuses a second instance on the same database", "[db_healt
   auto b = spawn_db_health(sys, opts);
   stop_on_exit guard_a{a}, guard_b{b};
   caf::scoped_actor self{sys};
-  self->request(a, 5s, init_atom::value).receive([&](const init_result& r) { CHECK(r.ok); },
-                                                 [&](caf::error& e) { FAIL(sys.render(e)); });
+  self->request(a, 5s, init_atom::value)
+      .receive([&](const init_result& r) { CHECK(r.ok); },
+               [&](caf::error& e) { FAIL(sys.render(e)); });
   self->request(b, 5s, init_atom::value)
       .receive(
           [&](const init_result& r) {

@@ -42,8 +42,10 @@ caf::behavior fake_participant(caf::stateful_actor<fake_state>* self,
       },
       [=](force_atom) -> caf::response_promise {
         auto rp = self->make_response_promise();
-        if (answers_force) rp.deliver(forced_atom::value, participant_report{"fake", 0, 1});
-        else self->state.unanswered_force = rp;
+        if (answers_force)
+          rp.deliver(forced_atom::value, participant_report{"fake", 0, 1});
+        else
+          self->state.unanswered_force = rp;
         return rp;
       },
   };
@@ -69,7 +71,8 @@ struct fixture {
 
 // Runs one shutdown: registers participants, sends `signo`, returns the report and how long.
 std::pair<shutdown_report, std::chrono::milliseconds> shutdown_with(
-    fixture& f, std::vector<caf::actor> participants, int signo, std::chrono::milliseconds timeout) {
+    fixture& f, std::vector<caf::actor> participants, int signo,
+    std::chrono::milliseconds timeout) {
   caf::scoped_actor self{*f.sys};
   auto coord = spawn_shutdown_coordinator(*f.sys, caf::actor_cast<caf::actor>(self), timeout);
   f.actors.push_back(coord);

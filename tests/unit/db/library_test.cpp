@@ -1,11 +1,11 @@
 // library_test.cpp: create/verify/migrate the library database, the probe, the instance lock.
 #include "db/library.hpp"
 
-#include <catch2/catch.hpp>
-#include <filesystem>
 #include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <catch2/catch.hpp>
+#include <filesystem>
 
 #include <cstdio>
 
@@ -26,8 +26,8 @@ TEST_CASE("a missing database is created with its folder, schema version and WAL
   REQUIRE(db::read_schema_version(c, version).ok());
   CHECK(version == db::current_schema_version());
   long long wal = 0;
-  CHECK(c.query_int("SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'", wal)
-            .ok());
+  CHECK(
+      c.query_int("SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'", wal).ok());
   CHECK(wal == 1);
   CHECK(db::probe_library(c, path, id).ok());
 }
@@ -105,8 +105,7 @@ TEST_CASE("the probe notices a removed or replaced file", "[db]") {
   CHECK(db::probe_library(again, path, id2).ok());
 }
 
-TEST_CASE("a database locked by another process beyond the timeout is reported as locked",
-          "[db]") {
+TEST_CASE("a database locked by another process beyond the timeout is reported as locked", "[db]") {
   temp_dir dir;
   std::string path = dir.file("lib.db");
   db::connection c;
