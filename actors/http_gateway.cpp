@@ -1,6 +1,7 @@
 // http_gateway.cpp: the only file where CAF meets net/ (Beast stays behind net::server).
 #include "actors/http_gateway.hpp"
 
+#include <algorithm>
 #include <caf/all.hpp>
 #include <memory>
 
@@ -13,6 +14,7 @@ namespace {
 
 struct gateway_state {
   http_gateway_options options;
+  caf::actor jobs;
   std::unique_ptr<net::server> server;
   net::health_snapshot snapshot;
   caf::response_promise drain_promise;
@@ -46,6 +48,17 @@ init_result on_init(gateway* self) {
   opts.io_threads = st.options.io_threads;
   st.server = std::make_unique<net::server>(std::move(hooks), opts);
   std::string err = st.server->listen(st.options.bind, st.options.port);
+  if (err.empty() && !st.server->bound_to_loopback() && !st.options.auth_token) {
+    if (!st.options.allow_unauthenticated)
+      err = "refusing to listen on " + st.server->local_endpoint() +
+            " without authentication: it is not a loopback address and server.auth_token is "
+            "unset. Set server.auth_token (or VPO_AUTH_TOKEN), bind 127.0.0.1, or set "
+            "server.allow_unauthenticated = true to accept the risk.";
+    else
+      st.log.warn("listening on " + st.server->local_endpoint() +
+                  " without authentication (server.allow_unauthenticated = true): anyone who "
+                  "can reach this address can submit and cancel jobs");
+  }
   if (!err.empty()) {
     st.server.reset();
     return {false, err};
@@ -83,8 +96,40 @@ caf::response_promise on_drain(gateway* self, std::int64_t ms_left) {
   return rp;
 }
 
-caf::behavior gateway_impl(gateway* self, http_gateway_options options) {
+// /api/*: auth, validation, the drain's 503, then a request to job_queue with a timeout.
+void on_api(gateway* self, http_call& call) {
+  auto& st = self->state;
+  auto reply = call.reply;
+  if (st.options.auth_token &&
+      !bearer_matches(call.request.authorization, *st.options.auth_token)) {
+    auto res = net::json_error(401, "UNAUTHORIZED",
+                               "missing or wrong bearer token (Authorization: Bearer <token>)");
+    res.headers.emplace_back("WWW-Authenticate", "Bearer");
+    return reply(std::move(res));
+  }
+  if (st.snapshot.shutting_down && call.request.method == "POST") {
+    auto left = std::chrono::duration_cast<std::chrono::seconds>(st.snapshot.drain_deadline -
+                                                                 std::chrono::steady_clock::now())
+                    .count();
+    auto res = net::json_error(503, "SHUTTING_DOWN",
+                               "the daemon is shutting down and accepts no new work");
+    res.headers.emplace_back("Retry-After", std::to_string(std::max<long long>(1, left + 1)));
+    return reply(std::move(res));
+  }
+  auto parsed = parse_job_request(call.request);
+  if (auto* res = std::get_if<net::http_response>(&parsed)) return reply(std::move(*res));
+  auto query = std::get<job_query>(std::move(parsed));
+  self->request(st.jobs, std::chrono::seconds(5), query)
+      .then([=](const job_answer& a) { reply(render_job_answer(query, a)); },
+            [=](caf::error& err) {
+              reply(net::json_error(503, "UNAVAILABLE",
+                                    "the job queue did not answer: " + self->system().render(err)));
+            });
+}
+
+caf::behavior gateway_impl(gateway* self, http_gateway_options options, caf::actor jobs) {
   self->state.options = std::move(options);
+  self->state.jobs = std::move(jobs);
   return {
       [=](init_atom) { return on_init(self); },
       [=](ready_atom) {
@@ -96,8 +141,14 @@ caf::behavior gateway_impl(gateway* self, http_gateway_options options) {
         self->state.snapshot.database_reason = s.reason;
         if (self->state.server) publish(self);
       },
-      [=](http_call& call) {
-        call.reply(net::json_error(404, "NOT_FOUND", "no such endpoint: " + call.request.path));
+      [=](http_call& call) { on_api(self, call); },
+      [=](const job_counts& c) {
+        auto& snap = self->state.snapshot;
+        snap.jobs_json = "{\"queued\":" + std::to_string(c.queued) +
+                         ",\"running\":" + std::to_string(c.running) +
+                         ",\"workers\":" + std::to_string(c.workers) + "}";
+        snap.jobs_in_flight = static_cast<long>(c.running);
+        if (self->state.server) publish(self);
       },
       [=](livez_call& call) {
         net::http_response r;
@@ -121,8 +172,9 @@ caf::behavior gateway_impl(gateway* self, http_gateway_options options) {
 
 }  // namespace
 
-caf::actor spawn_http_gateway(caf::actor_system& sys, http_gateway_options options) {
-  return sys.spawn(gateway_impl, std::move(options));
+caf::actor spawn_http_gateway(caf::actor_system& sys, http_gateway_options options,
+                              const caf::actor& jobs) {
+  return sys.spawn(gateway_impl, std::move(options), jobs);
 }
 
 }  // namespace vpo::actors

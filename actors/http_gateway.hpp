@@ -3,6 +3,7 @@
 
 #include <caf/fwd.hpp>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace vpo::actors {
@@ -11,11 +12,16 @@ struct http_gateway_options {
   std::string bind;
   std::uint16_t port = 0;
   int io_threads = 1;
+  std::optional<std::string> auth_token;  ///< when set, /api/* needs `Bearer <token>`
+  bool allow_unauthenticated = false;     ///< permits a non-loopback bind without a token
 };
 
 /// `init_atom` binds and starts serving (health says `starting`), replying `init_result`;
 /// `ready_atom` flips health to ready; `db_status` updates it; `drain_atom, int64` replies
 /// `drained_atom, participant_report` once no request is in flight; `force_atom` closes all.
-caf::actor spawn_http_gateway(caf::actor_system& sys, http_gateway_options options);
+/// `job_counts` updates the health snapshot's jobs; `/api/jobs...` requests go to `jobs`
+/// (a job_queue) as `job_query` with a 5 s timeout.
+caf::actor spawn_http_gateway(caf::actor_system& sys, http_gateway_options options,
+                              const caf::actor& jobs);
 
 }  // namespace vpo::actors

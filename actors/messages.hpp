@@ -7,7 +7,9 @@
 #include <cstdint>
 #include <string>
 
+#include "actors/jobs_api.hpp"
 #include "config/settings.hpp"
+#include "jobs/job.hpp"
 #include "net/http_types.hpp"
 
 namespace vpo::actors {
@@ -52,6 +54,47 @@ struct livez_call {
   net::reply_fn reply;
 };
 using http_idle_atom = caf::atom_constant<caf::atom("http_idle")>;  ///< drained: nothing in flight
+
+// ---- job_queue and job_worker -----------------------------------------------------------
+/// job_queue -> subscribers (http_gateway) on every change of the counts.
+struct job_counts {
+  std::int64_t queued = 0;
+  std::int64_t running = 0;
+  std::int32_t workers = 0;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, job_counts& x) {
+  return f(caf::meta::type_name("vpo.job_counts"), x.queued, x.running, x.workers);
+}
+
+/// job_queue -> job_worker: run this job (the worker reports with job_done).
+struct run_job {
+  jobs::job job;
+};
+using step_atom = caf::atom_constant<caf::atom("step")>;      ///< worker -> itself: next step
+using cancel_atom = caf::atom_constant<caf::atom("cancel")>;  ///< + job id: stop, end cancelled
+
+/// job_worker -> job_queue after each step.
+struct job_progress {
+  std::string id;
+  double percent = 0;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, job_progress& x) {
+  return f(caf::meta::type_name("vpo.job_progress"), x.id, x.percent);
+}
+
+/// job_worker -> job_queue when a job ends (completed, failed or cancelled).
+struct job_done {
+  std::string id;
+  std::string status;
+  std::string error;         ///< empty when none
+  std::string summary_json;  ///< empty when none
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, job_done& x) {
+  return f(caf::meta::type_name("vpo.job_done"), x.id, x.status, x.error, x.summary_json);
+}
 
 // ---- shutdown_coordinator ----------------------------------------------------------------
 using drain_atom = caf::atom_constant<caf::atom("drain")>;  ///< + int64 ms left; replies drained
@@ -106,3 +149,6 @@ typename Inspector::result_type inspect(Inspector& f, shutdown_report& x) {
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vpo::actors::http_call)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vpo::actors::livez_call)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vpo::config::settings)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vpo::actors::run_job)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vpo::actors::job_query)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vpo::actors::job_answer)

@@ -9,6 +9,7 @@
 #include "actors/config_actor.hpp"
 #include "actors/db_health.hpp"
 #include "actors/http_gateway.hpp"
+#include "actors/job_queue.hpp"
 #include "actors/messages.hpp"
 #include "actors/shutdown_coordinator.hpp"
 #include "logging/log.hpp"
@@ -30,6 +31,7 @@ struct supervisor_state {
   config::settings settings;
   std::vector<child> children;  // in start order
   caf::actor gateway;
+  caf::actor jobs;
   caf::actor coordinator;
   caf::response_promise run_promise;
   bool stopping = false;
@@ -97,6 +99,7 @@ void become_ready(supervisor* self) {
                                            std::chrono::milliseconds(static_cast<long long>(
                                                st.settings.server.shutdown_timeout * 1000))));
   self->send(st.coordinator, register_atom::value, st.gateway);
+  self->send(st.coordinator, register_atom::value, st.jobs);
   self->send(st.gateway, ready_atom::value);
   net::systemd::ready();
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - st.started);
@@ -105,17 +108,37 @@ void become_ready(supervisor* self) {
 
 void start_http(supervisor* self, caf::actor db) {
   auto& st = self->state;
-  http_gateway_options opts{st.settings.server.bind, st.settings.server.port, 1};
-  st.gateway = add_child(self, "http_gateway", spawn_http_gateway(self->system(), opts));
+  http_gateway_options opts{st.settings.server.bind, st.settings.server.port, 1,
+                            st.settings.server.auth_token,
+                            st.settings.server.allow_unauthenticated};
+  st.gateway = add_child(self, "http_gateway", spawn_http_gateway(self->system(), opts, st.jobs));
   self->request(st.gateway, std::chrono::seconds(10), init_atom::value)
       .then(
           [=](const init_result& r) {
             if (self->state.stopping) return;
             if (!r.ok) return fail(self, r.error);
             self->send(db, subscribe_atom::value, self->state.gateway);
+            self->send(self->state.jobs, subscribe_atom::value, self->state.gateway);
             become_ready(self);
           },
           failed_step(self, "http_gateway"));
+}
+
+// After the lock: recover jobs left running by a dead process, start the workers.
+void start_jobs(supervisor* self, caf::actor db) {
+  auto& st = self->state;
+  job_queue_options opts;
+  opts.database_path = st.settings.database_path;
+  opts.workers = st.settings.jobs.workers;
+  st.jobs = add_child(self, "job_queue", spawn_job_queue(self->system(), opts));
+  self->request(st.jobs, std::chrono::seconds(30), init_atom::value)
+      .then(
+          [=](const init_result& r) {
+            if (self->state.stopping) return;
+            if (!r.ok) return fail(self, r.error);
+            start_http(self, db);
+          },
+          failed_step(self, "job_queue"));
 }
 
 void start_db(supervisor* self) {
@@ -128,7 +151,7 @@ void start_db(supervisor* self) {
           [=](const init_result& r) {
             if (self->state.stopping) return;
             if (!r.ok) return fail(self, r.error);
-            start_http(self, db);
+            start_jobs(self, db);
           },
           failed_step(self, "db_health"));
 }

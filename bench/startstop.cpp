@@ -44,8 +44,8 @@ int main(int argc, char** argv) {
   }
   auto report = [](const char* what, std::vector<double> v) {
     std::sort(v.begin(), v.end());
-    std::printf("%-28s median %7.1f ms   max %7.1f ms   (n=%zu)\n", what, v[v.size() / 2],
-                v.back(), v.size());
+    std::printf("%-28s median %7.1f ms   max %7.1f ms   (n=%zu)\n", what, v[v.size() / 2], v.back(),
+                v.size());
   };
   report("start -> first 200", start_ms);
   report("SIGTERM -> exit (idle)", stop_ms);

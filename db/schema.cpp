@@ -7,13 +7,70 @@
 namespace vpo::db {
 namespace {
 
+using migration = status (*)(connection&);
+
+bool has_column(connection& c, const std::string& table, const std::string& column) {
+  long long n = 0;
+  c.query_int(
+      "SELECT count(*) FROM pragma_table_info('" + table + "') WHERE name = '" + column + "'", n);
+  return n > 0;
+}
+
+// 0 -> 1: the version table itself.
+status to_v1(connection& c) {
+  return c.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);");
+}
+
+// 1 -> 2: jobs (VPO's column names where they apply, plus attempts) and files found by scans.
+// A VPO library.db may already hold a jobs table: keep it and add the columns vpo needs.
+status to_v2(connection& c) {
+  status s = c.exec(R"(
+    CREATE TABLE IF NOT EXISTS jobs (
+      id TEXT PRIMARY KEY,
+      job_type TEXT NOT NULL,
+      status TEXT NOT NULL DEFAULT 'queued'
+        CHECK (status IN ('queued', 'running', 'completed', 'failed', 'cancelled')),
+      priority INTEGER NOT NULL DEFAULT 100 CHECK (priority BETWEEN 0 AND 1000),
+      file_path TEXT,
+      progress_percent REAL NOT NULL DEFAULT 0,
+      created_at TEXT NOT NULL,
+      started_at TEXT,
+      completed_at TEXT,
+      worker_pid INTEGER,
+      worker_heartbeat TEXT,
+      error_message TEXT,
+      summary_json TEXT,
+      origin TEXT,
+      attempts INTEGER NOT NULL DEFAULT 0
+    );)");
+  const char* added[][2] = {{"attempts", "INTEGER NOT NULL DEFAULT 0"},
+                            {"origin", "TEXT"},
+                            {"worker_pid", "INTEGER"},
+                            {"worker_heartbeat", "TEXT"},
+                            {"summary_json", "TEXT"}};
+  for (auto& [name, type] : added)
+    if (s.ok() && !has_column(c, "jobs", name))
+      s = c.exec(std::string("ALTER TABLE jobs ADD COLUMN ") + name + " " + type);
+  if (!s.ok()) return s;
+  return c.exec(R"(
+    CREATE INDEX IF NOT EXISTS jobs_claim_order ON jobs (status, priority, created_at);
+    CREATE TABLE IF NOT EXISTS files (
+      id INTEGER PRIMARY KEY,
+      path TEXT NOT NULL UNIQUE,
+      size INTEGER NOT NULL,
+      mtime TEXT NOT NULL,
+      extension TEXT NOT NULL,
+      scanned_at TEXT NOT NULL,
+      missing INTEGER NOT NULL DEFAULT 0,
+      missing_since TEXT,
+      last_scan_job TEXT
+    );)");
+}
+
 // migrations[i] takes the schema from version i to version i + 1. Never edit a shipped entry:
 // append a new one.
-const std::vector<std::string>& migrations() {
-  static const std::vector<std::string> list = {
-      // 0 -> 1: the version table itself.
-      "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);",
-  };
+const std::vector<migration>& migrations() {
+  static const std::vector<migration> list = {to_v1, to_v2};
   return list;
 }
 
@@ -48,7 +105,7 @@ status migrate(connection& c) {
              "); upgrade vpo"};
   }
   for (auto v = version; s.ok() && v < current_schema_version(); ++v) {
-    s = c.exec(migrations()[static_cast<std::size_t>(v)]);
+    s = migrations()[static_cast<std::size_t>(v)](c);
     if (s.ok())
       s = c.exec("DELETE FROM schema_version; INSERT INTO schema_version (version) VALUES (" +
                  std::to_string(v + 1) + ");");

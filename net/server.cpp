@@ -56,6 +56,7 @@ struct server::impl {
   std::atomic<std::size_t> in_flight{0};
   std::shared_ptr<const health_snapshot> snapshot = std::make_shared<health_snapshot>();
   std::string endpoint;
+  bool loopback = true;
   logging::logger log{"vpo.http"};
   // Declared last so it is destroyed first: pending handlers (and the sessions they own)
   // go away while the members above still exist.
@@ -388,6 +389,7 @@ std::string server::listen(const std::string& host, std::uint16_t port) {
   }
   auto local = a.local_endpoint(ec);
   impl_->endpoint = local.address().to_string() + ":" + std::to_string(local.port());
+  impl_->loopback = local.address().is_loopback();
   return {};
 }
 
@@ -432,6 +434,10 @@ std::size_t server::connections() const {
 
 std::string server::local_endpoint() const {
   return impl_->endpoint;
+}
+
+bool server::bound_to_loopback() const {
+  return impl_->loopback;
 }
 
 void server::stop() {

@@ -1,0 +1,179 @@
+// jobs_api.cpp: validation of job requests and JSON rendering (nlohmann lives here only).
+#include "actors/jobs_api.hpp"
+
+#include <nlohmann/json.hpp>
+#include <sys/stat.h>
+
+namespace vpo::actors {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+net::http_response invalid(const std::string& field, const std::string& why) {
+  return net::json_error(400, "INVALID_FIELD", "field '" + field + "' " + why);
+}
+
+net::http_response method_not_allowed(const net::http_request& r, const char* allow) {
+  auto res = net::json_error(405, "METHOD_NOT_ALLOWED",
+                             "method " + r.method + " is not allowed on " + r.path);
+  res.headers.emplace_back("Allow", allow);
+  return res;
+}
+
+std::variant<job_query, net::http_response> parse_create(const net::http_request& r) {
+  json body = json::parse(r.body, nullptr, false);
+  if (body.is_discarded())
+    return net::json_error(400, "INVALID_JSON", "the request body is not valid JSON");
+  if (!body.is_object())
+    return net::json_error(400, "INVALID_JSON", "the request body must be a JSON object");
+  job_query q;
+  q.what = job_query::op::create;
+  auto type = body.find("type");
+  if (type == body.end()) return invalid("type", "is required");
+  if (!type->is_string()) return invalid("type", "must be a string");
+  q.spec.type = type->get<std::string>();
+  if (q.spec.type != "scan")
+    return net::json_error(400, "UNKNOWN_JOB_TYPE",
+                           "unknown job type '" + q.spec.type + "'; known types: scan");
+  auto path = body.find("path");
+  if (path == body.end()) return invalid("path", "is required");
+  if (!path->is_string()) return invalid("path", "must be a string");
+  q.spec.path = path->get<std::string>();
+  if (q.spec.path.empty() || q.spec.path[0] != '/')
+    return invalid("path", "must be an absolute path");
+  struct stat st {};
+  if (::stat(q.spec.path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    return invalid("path", "must name an existing directory");
+  while (q.spec.path.size() > 1 && q.spec.path.back() == '/') q.spec.path.pop_back();
+  if (auto p = body.find("priority"); p != body.end()) {
+    if (!p->is_number_integer()) return invalid("priority", "must be an integer from 0 to 1000");
+    auto v = p->get<long long>();
+    if (v < 0 || v > 1000) return invalid("priority", "must be an integer from 0 to 1000");
+    q.spec.priority = static_cast<int>(v);
+  }
+  for (auto it = body.begin(); it != body.end(); ++it)
+    if (it.key() != "type" && it.key() != "path" && it.key() != "priority")
+      return invalid(it.key(), "is not a known field (type, path, priority)");
+  return q;
+}
+
+// Reads `name=value` pairs of a query string (no percent-decoding needed for our values).
+std::variant<job_query, net::http_response> parse_list(const net::http_request& r) {
+  job_query q;
+  q.what = job_query::op::list;
+  std::size_t pos = 0;
+  while (pos < r.query.size()) {
+    auto amp = r.query.find('&', pos);
+    std::string pair = r.query.substr(pos, amp == std::string::npos ? std::string::npos : amp - pos);
+    pos = amp == std::string::npos ? r.query.size() : amp + 1;
+    if (pair.empty()) continue;
+    auto eq = pair.find('=');
+    std::string key = pair.substr(0, eq);
+    std::string value = eq == std::string::npos ? "" : pair.substr(eq + 1);
+    if (key == "status") {
+      if (!jobs::is_status(value))
+        return invalid("status",
+                       "must be one of queued, running, completed, failed, cancelled");
+      q.status = value;
+    } else if (key == "limit") {
+      char* end = nullptr;
+      long v = std::strtol(value.c_str(), &end, 10);
+      if (value.empty() || *end != '\0' || v < 1 || v > 1000)
+        return invalid("limit", "must be an integer from 1 to 1000");
+      q.limit = static_cast<int>(v);
+    } else {
+      return invalid(key, "is not a known query parameter (status, limit)");
+    }
+  }
+  return q;
+}
+
+json job_object(const jobs::job& j) {
+  auto opt = [](const std::optional<std::string>& v) -> json {
+    return v ? json(*v) : json(nullptr);
+  };
+  json summary = nullptr;
+  if (j.summary_json) {
+    summary = json::parse(*j.summary_json, nullptr, false);
+    if (summary.is_discarded()) summary = nullptr;
+  }
+  return json{{"id", j.id},
+              {"type", j.type},
+              {"status", j.status},
+              {"priority", j.priority},
+              {"path", j.path},
+              {"progress_percent", j.progress_percent},
+              {"attempts", j.attempts},
+              {"created_at", j.created_at},
+              {"started_at", opt(j.started_at)},
+              {"completed_at", opt(j.completed_at)},
+              {"error", opt(j.error)},
+              {"summary", summary}};
+}
+
+std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+}  // namespace
+
+std::variant<job_query, net::http_response> parse_job_request(const net::http_request& r) {
+  const std::string base = "/api/jobs";
+  if (r.path == base || r.path == base + "/") {
+    if (r.method == "POST") return parse_create(r);
+    if (r.method == "GET") return parse_list(r);
+    return method_not_allowed(r, "GET, POST");
+  }
+  if (r.path.rfind(base + "/", 0) == 0) {
+    std::string rest = r.path.substr(base.size() + 1);
+    auto slash = rest.find('/');
+    job_query q;
+    q.id = rest.substr(0, slash);
+    if (slash == std::string::npos) {
+      if (r.method != "GET") return method_not_allowed(r, "GET");
+      q.what = job_query::op::get;
+      return q;
+    }
+    if (rest.substr(slash) == "/cancel") {
+      if (r.method != "POST") return method_not_allowed(r, "POST");
+      q.what = job_query::op::cancel;
+      return q;
+    }
+  }
+  return net::json_error(404, "NOT_FOUND", "no such endpoint: " + r.path);
+}
+
+std::string job_json(const jobs::job& j) { return dump(job_object(j)); }
+
+net::http_response render_job_answer(const job_query& q, const job_answer& a) {
+  using outcome = job_answer::outcome;
+  switch (a.result) {
+    case outcome::not_found:
+      return net::json_error(404, "JOB_NOT_FOUND", "no job with id '" + q.id + "'");
+    case outcome::conflict: return net::json_error(409, "JOB_FINISHED", a.message);
+    case outcome::failed: return net::json_error(500, "INTERNAL_ERROR", a.message);
+    default: break;
+  }
+  net::http_response res;
+  if (q.what == job_query::op::list) {
+    json list = json::array();
+    for (const auto& j : a.jobs) list.push_back(job_object(j));
+    res.body = dump(json{{"jobs", list}, {"total", a.total}});
+    return res;
+  }
+  res.status = a.result == outcome::created ? 201 : a.result == outcome::accepted ? 202 : 200;
+  res.body = a.jobs.empty() ? "{}" : job_json(a.jobs.front());
+  return res;
+}
+
+bool bearer_matches(const std::string& header, const std::string& token) {
+  const std::string prefix = "Bearer ";
+  if (header.size() != prefix.size() + token.size()) return false;
+  unsigned diff = 0;
+  for (std::size_t i = 0; i < prefix.size(); ++i)
+    diff |= static_cast<unsigned char>(header[i]) ^ static_cast<unsigned char>(prefix[i]);
+  for (std::size_t i = 0; i < token.size(); ++i)
+    diff |= static_cast<unsigned char>(header[prefix.size() + i]) ^
+            static_cast<unsigned char>(token[i]);
+  return diff == 0;
+}
+
+}  // namespace vpo::actors

@@ -1,0 +1,43 @@
+// jobs_api.hpp: the `/api/jobs` HTTP surface: request -> job_query, job_answer -> response.
+// Pure functions (no CAF, no Beast), so every error case is unit-testable.
+#pragma once
+
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "jobs/job.hpp"
+#include "net/http_types.hpp"
+
+namespace vpo::actors {
+
+/// What the gateway asks job_queue.
+struct job_query {
+  enum class op { create, list, get, cancel } what = op::list;
+  jobs::job_spec spec;       ///< create
+  std::string id;            ///< get, cancel
+  std::string status;        ///< list filter; empty = any
+  int limit = 100;           ///< list
+};
+
+/// job_queue's answer.
+struct job_answer {
+  enum class outcome { ok, created, accepted, not_found, conflict, failed } result = outcome::ok;
+  std::vector<jobs::job> jobs;
+  long long total = 0;
+  std::string message;  ///< for not_found / conflict / failed
+};
+
+/// Parses an `/api/...` request into a query, or returns the error response (400, 404, 405).
+std::variant<job_query, net::http_response> parse_job_request(const net::http_request& r);
+
+/// Renders an answer (201/200/202 with the job or list; 404, 409, 500 errors).
+net::http_response render_job_answer(const job_query& q, const job_answer& a);
+
+/// One job as the contract's JSON object.
+std::string job_json(const jobs::job& j);
+
+/// True when `header` is exactly `Bearer <token>` (constant-time in the token's length).
+bool bearer_matches(const std::string& header, const std::string& token);
+
+}  // namespace vpo::actors

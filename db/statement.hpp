@@ -1,0 +1,68 @@
+// statement.hpp: a prepared SQLite statement (RAII) with typed binds and column reads.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <optional>
+#include <string>
+
+#include "db/connection.hpp"
+
+namespace vpo::db {
+
+/// Prepared once, reset and re-bound for each use. Owned by the actor that owns the connection.
+class statement {
+ public:
+  statement() = default;
+  statement(connection& c, const std::string& sql);
+  ~statement();
+  statement(statement&& o) noexcept : stmt_(o.stmt_), db_(o.db_), error_(std::move(o.error_)) {
+    o.stmt_ = nullptr;
+  }
+  statement& operator=(statement&& o) noexcept;
+  statement(const statement&) = delete;
+  statement& operator=(const statement&) = delete;
+
+  /// Preparation error (empty when prepared).
+  const std::string& error() const { return error_; }
+
+  statement& reset();
+  statement& bind(int index, const std::string& value);
+  statement& bind(int index, long long value);
+  statement& bind(int index, double value);
+  statement& bind(int index, const std::optional<std::string>& value);
+  statement& bind_null(int index);
+
+  /// Steps once: SQLITE_ROW, SQLITE_DONE, or an error code (then `failure()` describes it).
+  int step();
+  status failure(int rc, const std::string& what) const;
+  /// Steps to completion, expecting no rows.
+  status run(const std::string& what);
+
+  long long column_int(int i) const { return sqlite3_column_int64(stmt_, i); }
+  double column_double(int i) const { return sqlite3_column_double(stmt_, i); }
+  std::string column_text(int i) const;
+  std::optional<std::string> column_optional_text(int i) const;
+  bool column_is_null(int i) const { return sqlite3_column_type(stmt_, i) == SQLITE_NULL; }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+  sqlite3* db_ = nullptr;
+  std::string error_;
+};
+
+/// BEGIN IMMEDIATE on construction; ROLLBACK on destruction unless commit() succeeded.
+class transaction {
+ public:
+  explicit transaction(connection& c);
+  ~transaction();
+  const status& begin_status() const { return begin_; }
+  status commit();
+
+ private:
+  connection& c_;
+  status begin_;
+  bool done_ = false;
+};
+
+}  // namespace vpo::db

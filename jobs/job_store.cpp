@@ -1,0 +1,205 @@
+// job_store.cpp: prepared statements for the jobs table.
+#include "jobs/job_store.hpp"
+
+#include "db/statement.hpp"
+
+namespace vpo::jobs {
+namespace {
+
+constexpr const char* columns =
+    "id, job_type, status, priority, file_path, progress_percent, attempts, created_at, "
+    "started_at, completed_at, error_message, summary_json";
+
+job read_job(const db::statement& s) {
+  job j;
+  j.id = s.column_text(0);
+  j.type = s.column_text(1);
+  j.status = s.column_text(2);
+  j.priority = static_cast<int>(s.column_int(3));
+  j.path = s.column_text(4);
+  j.progress_percent = s.column_double(5);
+  j.attempts = static_cast<int>(s.column_int(6));
+  j.created_at = s.column_text(7);
+  j.started_at = s.column_optional_text(8);
+  j.completed_at = s.column_optional_text(9);
+  j.error = s.column_optional_text(10);
+  j.summary_json = s.column_optional_text(11);
+  return j;
+}
+
+std::string select(const std::string& rest) { return std::string("SELECT ") + columns + rest; }
+
+}  // namespace
+
+struct job_store::statements {
+  explicit statements(db::connection& c)
+      : insert(c,
+               "INSERT INTO jobs (id, job_type, status, priority, file_path, progress_percent, "
+               "created_at, origin, attempts) VALUES (?, ?, 'queued', ?, ?, 0, ?, 'daemon', 0)"),
+        claim(c, std::string("UPDATE jobs SET status = 'running', started_at = ?1, "
+                             "worker_pid = ?2, worker_heartbeat = ?1, attempts = attempts + 1, "
+                             "progress_percent = 0, completed_at = NULL, error_message = NULL "
+                             "WHERE id = (SELECT id FROM jobs WHERE status = 'queued' "
+                             "ORDER BY priority, created_at, rowid LIMIT 1) RETURNING ") +
+                     columns),
+        progress(c,
+                 "UPDATE jobs SET progress_percent = ?, worker_heartbeat = ? "
+                 "WHERE id = ? AND status = 'running'"),
+        finish(c,
+               "UPDATE jobs SET status = ?, completed_at = ?, error_message = ?, "
+               "summary_json = ?, progress_percent = CASE WHEN ? = 'completed' THEN 100 "
+               "ELSE progress_percent END WHERE id = ? AND status = 'running'"),
+        requeue(c,
+                "UPDATE jobs SET status = 'queued', worker_pid = NULL, progress_percent = 0 "
+                "WHERE id = ? AND status = 'running'"),
+        cancel(c,
+               "UPDATE jobs SET status = 'cancelled', completed_at = ? "
+               "WHERE id = ? AND status = 'queued'"),
+        get(c, select(" FROM jobs WHERE id = ?")),
+        list_all(c, select(" FROM jobs ORDER BY created_at DESC, rowid DESC LIMIT ?")),
+        list_status(c,
+                    select(" FROM jobs WHERE status = ? ORDER BY created_at DESC, rowid DESC "
+                           "LIMIT ?")),
+        count_all(c, "SELECT count(*) FROM jobs"),
+        count_status(c, "SELECT count(*) FROM jobs WHERE status = ?") {}
+
+  db::statement insert, claim, progress, finish, requeue, cancel, get, list_all, list_status,
+      count_all, count_status;
+};
+
+job_store::job_store(db::connection& c) : c_(c), st_(std::make_unique<statements>(c)) {}
+job_store::~job_store() = default;
+
+db::status job_store::insert(const job& j) {
+  return st_->insert.reset()
+      .bind(1, j.id)
+      .bind(2, j.type)
+      .bind(3, static_cast<long long>(j.priority))
+      .bind(4, j.path)
+      .bind(5, j.created_at)
+      .run("cannot insert job");
+}
+
+db::status job_store::claim_next(long long worker_pid, std::optional<job>& out) {
+  out.reset();
+  auto& s = st_->claim.reset().bind(1, now_rfc3339()).bind(2, worker_pid);
+  int rc = s.step();
+  if (rc == SQLITE_ROW) {
+    out = read_job(s);
+    rc = s.step();
+  }
+  if (rc != SQLITE_DONE) return s.failure(rc, "cannot claim a job");
+  return {};
+}
+
+db::status job_store::set_progress(const std::string& id, double percent) {
+  return st_->progress.reset()
+      .bind(1, percent)
+      .bind(2, now_rfc3339())
+      .bind(3, id)
+      .run("cannot record progress");
+}
+
+db::status job_store::finish(const std::string& id, const std::string& status,
+                             const std::optional<std::string>& error,
+                             const std::optional<std::string>& summary_json, bool& changed) {
+  auto s = st_->finish.reset()
+               .bind(1, status)
+               .bind(2, now_rfc3339())
+               .bind(3, error)
+               .bind(4, summary_json)
+               .bind(5, status)
+               .bind(6, id)
+               .run("cannot finish job");
+  changed = s.ok() && sqlite3_changes(c_.handle()) == 1;
+  return s;
+}
+
+db::status job_store::requeue(const std::string& id, bool& changed) {
+  auto s = st_->requeue.reset().bind(1, id).run("cannot requeue job");
+  changed = s.ok() && sqlite3_changes(c_.handle()) == 1;
+  return s;
+}
+
+db::status job_store::cancel_queued(const std::string& id, bool& changed) {
+  auto s = st_->cancel.reset().bind(1, now_rfc3339()).bind(2, id).run("cannot cancel job");
+  changed = s.ok() && sqlite3_changes(c_.handle()) == 1;
+  return s;
+}
+
+db::status job_store::get(const std::string& id, std::optional<job>& out) {
+  out.reset();
+  auto& s = st_->get.reset().bind(1, id);
+  int rc = s.step();
+  if (rc == SQLITE_ROW) {
+    out = read_job(s);
+    rc = s.step();
+  }
+  if (rc != SQLITE_DONE) return s.failure(rc, "cannot read job");
+  return {};
+}
+
+db::status job_store::list(const std::string& status, int limit, std::vector<job>& out,
+                           long long& total) {
+  out.clear();
+  auto& s = status.empty() ? st_->list_all.reset().bind(1, static_cast<long long>(limit))
+                           : st_->list_status.reset().bind(1, status).bind(
+                                 2, static_cast<long long>(limit));
+  int rc;
+  while ((rc = s.step()) == SQLITE_ROW) out.push_back(read_job(s));
+  if (rc != SQLITE_DONE) return s.failure(rc, "cannot list jobs");
+  auto& c = status.empty() ? st_->count_all.reset() : st_->count_status.reset().bind(1, status);
+  rc = c.step();
+  if (rc != SQLITE_ROW) return c.failure(rc, "cannot count jobs");
+  total = c.column_int(0);
+  c.reset();
+  return {};
+}
+
+db::status job_store::counts(long long& queued, long long& running) {
+  for (auto [name, out] : {std::pair{status_name::queued, &queued},
+                           std::pair{status_name::running, &running}}) {
+    auto& c = st_->count_status.reset().bind(1, std::string(name));
+    int rc = c.step();
+    if (rc != SQLITE_ROW) return c.failure(rc, "cannot count jobs");
+    *out = c.column_int(0);
+    c.reset();
+  }
+  return {};
+}
+
+db::status job_store::recover(int max_attempts, recovery& out) {
+  db::transaction tx(c_);
+  if (!tx.begin_status().ok()) return tx.begin_status();
+  db::statement running(c_, select(" FROM jobs WHERE status = 'running'"));
+  std::vector<job> found;
+  int rc;
+  while ((rc = running.step()) == SQLITE_ROW) found.push_back(read_job(running));
+  if (rc != SQLITE_DONE) return running.failure(rc, "cannot read running jobs");
+  std::string now = now_rfc3339();
+  db::statement back(c_,
+                     "UPDATE jobs SET status = 'queued', worker_pid = NULL, progress_percent = 0 "
+                     "WHERE id = ?");
+  db::statement give_up(c_,
+                        "UPDATE jobs SET status = 'failed', completed_at = ?, worker_pid = NULL, "
+                        "error_message = ? WHERE id = ?");
+  for (auto& j : found) {
+    db::status s;
+    if (j.attempts < max_attempts) {
+      s = back.reset().bind(1, j.id).run("cannot requeue job");
+      j.status = status_name::queued;
+      out.requeued.push_back(j);
+    } else {
+      std::string why =
+          "gave up after " + std::to_string(j.attempts) + " interrupted attempts";
+      s = give_up.reset().bind(1, now).bind(2, why).bind(3, j.id).run("cannot fail job");
+      j.status = status_name::failed;
+      j.error = why;
+      out.failed.push_back(j);
+    }
+    if (!s.ok()) return s;
+  }
+  return tx.commit();
+}
+
+}  // namespace vpo::jobs

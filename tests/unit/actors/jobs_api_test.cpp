@@ -1,0 +1,147 @@
+// jobs_api_test.cpp: every request error of the jobs API, rendering, and the bearer check.
+#include "actors/jobs_api.hpp"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "tests/support/temp_dir.hpp"
+
+using namespace vpo;
+using namespace vpo::actors;
+
+namespace {
+
+net::http_request req(const std::string& method, const std::string& target,
+                      const std::string& body = "") {
+  net::http_request r;
+  r.method = method;
+  r.target = target;
+  auto q = target.find('?');
+  r.path = target.substr(0, q);
+  if (q != std::string::npos) r.query = target.substr(q + 1);
+  r.body = body;
+  return r;
+}
+
+net::http_response error_of(const net::http_request& r) {
+  auto v = parse_job_request(r);
+  REQUIRE(std::holds_alternative<net::http_response>(v));
+  return std::get<net::http_response>(v);
+}
+
+std::string code_of(const net::http_response& r) {
+  return nlohmann::json::parse(r.body)["code"].get<std::string>();
+}
+
+}  // namespace
+
+TEST_CASE("a valid scan request becomes a create query", "[jobs_api]") {
+  test::temp_dir dir;
+  auto v = parse_job_request(
+      req("POST", "/api/jobs", R"({"type":"scan","path":")" + dir.path() + R"(/","priority":7})"));
+  REQUIRE(std::holds_alternative<job_query>(v));
+  auto q = std::get<job_query>(v);
+  CHECK(q.what == job_query::op::create);
+  CHECK(q.spec.path == dir.path());
+  CHECK(q.spec.priority == 7);
+}
+
+TEST_CASE("bad job requests get 400 with the precise code and field", "[jobs_api]") {
+  test::temp_dir dir;
+  std::string p = dir.path();
+  struct bad {
+    std::string body, code, field;
+  };
+  std::vector<bad> cases = {
+      {"{", "INVALID_JSON", ""},
+      {"[1]", "INVALID_JSON", ""},
+      {R"({"path":")" + p + R"("})", "INVALID_FIELD", "type"},
+      {R"({"type":5,"path":")" + p + R"("})", "INVALID_FIELD", "type"},
+      {R"({"type":"transcode","path":")" + p + R"("})", "UNKNOWN_JOB_TYPE", ""},
+      {R"({"type":"scan"})", "INVALID_FIELD", "path"},
+      {R"({"type":"scan","path":"relative/dir"})", "INVALID_FIELD", "path"},
+      {R"({"type":"scan","path":")" + p + R"(/missing"})", "INVALID_FIELD", "path"},
+      {R"({"type":"scan","path":")" + p + R"(","priority":-1})", "INVALID_FIELD", "priority"},
+      {R"({"type":"scan","path":")" + p + R"(","priority":1001})", "INVALID_FIELD", "priority"},
+      {R"({"type":"scan","path":")" + p + R"(","priority":"high"})", "INVALID_FIELD", "priority"},
+      {R"({"type":"scan","path":")" + p + R"(","colour":"red"})", "INVALID_FIELD", "colour"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.body);
+    auto r = error_of(req("POST", "/api/jobs", c.body));
+    CHECK(r.status == 400);
+    CHECK(code_of(r) == c.code);
+    if (!c.field.empty()) CHECK_THAT(r.body, Catch::Contains("'" + c.field + "'"));
+  }
+}
+
+TEST_CASE("list parameters are validated", "[jobs_api]") {
+  auto ok = parse_job_request(req("GET", "/api/jobs?status=running&limit=5"));
+  REQUIRE(std::holds_alternative<job_query>(ok));
+  CHECK(std::get<job_query>(ok).status == "running");
+  CHECK(std::get<job_query>(ok).limit == 5);
+  CHECK(code_of(error_of(req("GET", "/api/jobs?status=done"))) == "INVALID_FIELD");
+  CHECK(code_of(error_of(req("GET", "/api/jobs?limit=0"))) == "INVALID_FIELD");
+  CHECK(code_of(error_of(req("GET", "/api/jobs?limit=abc"))) == "INVALID_FIELD");
+  CHECK(code_of(error_of(req("GET", "/api/jobs?sort=asc"))) == "INVALID_FIELD");
+}
+
+TEST_CASE("wrong methods get 405 with Allow, unknown paths 404", "[jobs_api]") {
+  auto r = error_of(req("DELETE", "/api/jobs"));
+  CHECK(r.status == 405);
+  REQUIRE(r.headers.size() == 1);
+  CHECK(r.headers[0].second == "GET, POST");
+  CHECK(error_of(req("POST", "/api/jobs/abc")).headers[0].second == "GET");
+  CHECK(error_of(req("GET", "/api/jobs/abc/cancel")).headers[0].second == "POST");
+  CHECK(error_of(req("GET", "/api/other")).status == 404);
+  CHECK(error_of(req("GET", "/api/jobs/abc/other")).status == 404);
+}
+
+TEST_CASE("answers render with the contract's job object and status codes", "[jobs_api]") {
+  jobs::job j;
+  j.id = "id-1";
+  j.type = "scan";
+  j.path = "/m";
+  j.created_at = "2026-11-22T00:00:00.000Z";
+  j.summary_json = R"({"files_found":2})";
+  job_query create;
+  create.what = job_query::op::create;
+  job_answer a;
+  a.result = job_answer::outcome::created;
+  a.jobs = {j};
+  auto r = render_job_answer(create, a);
+  CHECK(r.status == 201);
+  CHECK(r.body.rfind(R"({"id":"id-1","type":"scan","status":"queued","priority":100,)", 0) == 0);
+  auto body = nlohmann::json::parse(r.body);
+  CHECK(body["summary"]["files_found"] == 2);
+  CHECK(body["started_at"].is_null());
+  CHECK(body["error"].is_null());
+
+  job_query list;
+  a.result = job_answer::outcome::ok;
+  a.total = 7;
+  auto l = nlohmann::json::parse(render_job_answer(list, a).body);
+  CHECK(l["total"] == 7);
+  CHECK(l["jobs"].size() == 1);
+
+  job_query get;
+  get.what = job_query::op::get;
+  get.id = "nope";
+  a.result = job_answer::outcome::not_found;
+  CHECK(render_job_answer(get, a).status == 404);
+  a.result = job_answer::outcome::conflict;
+  CHECK(render_job_answer(get, a).status == 409);
+  a.result = job_answer::outcome::accepted;
+  a.jobs = {j};
+  CHECK(render_job_answer(get, a).status == 202);
+}
+
+TEST_CASE("the bearer check accepts only the exact token", "[auth]") {
+  std::string token = "0123456789abcdef-token";
+  CHECK(bearer_matches("Bearer " + token, token));
+  CHECK_FALSE(bearer_matches("Bearer " + token + "x", token));
+  CHECK_FALSE(bearer_matches("bearer " + token, token));
+  CHECK_FALSE(bearer_matches("Bearer 0123456789abcdef-tokeN", token));
+  CHECK_FALSE(bearer_matches("", token));
+  CHECK_FALSE(bearer_matches(token, token));
+}

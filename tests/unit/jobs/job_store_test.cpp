@@ -1,0 +1,219 @@
+// job_store_test.cpp: claim atomicity, the state machine, recovery and the give-up rule.
+#include "jobs/job_store.hpp"
+
+#include <catch2/catch.hpp>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "db/library.hpp"
+#include "tests/support/temp_dir.hpp"
+
+using namespace vpo;
+using vpo::test::temp_dir;
+
+namespace {
+
+struct store_fixture {
+  temp_dir dir;
+  std::string path = dir.file("lib.db");
+  db::connection conn;
+  std::unique_ptr<jobs::job_store> store;
+  store_fixture() {
+    db::file_identity id;
+    REQUIRE(db::open_library(path, db::open_mode::create_if_missing, 5000, conn, id).ok());
+    store = std::make_unique<jobs::job_store>(conn);
+  }
+  jobs::job add(int priority = 100, const std::string& created = jobs::now_rfc3339()) {
+    jobs::job j;
+    j.id = jobs::new_uuid();
+    j.type = "scan";
+    j.priority = priority;
+    j.path = "/srv";
+    j.created_at = created;
+    REQUIRE(store->insert(j).ok());
+    return j;
+  }
+  std::string status_of(const std::string& id) {
+    std::optional<jobs::job> j;
+    REQUIRE(store->get(id, j).ok());
+    REQUIRE(j);
+    return j->status;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("claims follow priority (lower first), then age", "[job_store]") {
+  store_fixture f;
+  auto late_low = f.add(500, "2026-01-01T00:00:02.000Z");
+  auto urgent = f.add(10, "2026-01-01T00:00:03.000Z");
+  auto early_low = f.add(500, "2026-01-01T00:00:01.000Z");
+  std::vector<std::string> order;
+  for (int i = 0; i < 4; ++i) {
+    std::optional<jobs::job> j;
+    REQUIRE(f.store->claim_next(42, j).ok());
+    if (j) order.push_back(j->id);
+  }
+  CHECK(order == std::vector<std::string>{urgent.id, early_low.id, late_low.id});
+}
+
+TEST_CASE("claiming counts an attempt and sets running with a start time", "[job_store]") {
+  store_fixture f;
+  auto j = f.add();
+  std::optional<jobs::job> c;
+  REQUIRE(f.store->claim_next(42, c).ok());
+  REQUIRE(c);
+  CHECK(c->id == j.id);
+  CHECK(c->status == "running");
+  CHECK(c->attempts == 1);
+  CHECK(c->started_at.has_value());
+}
+
+TEST_CASE("concurrent claims on separate connections never hand out a job twice", "[job_store]") {
+  store_fixture f;
+  for (int i = 0; i < 200; ++i) f.add();
+  std::mutex mutex;
+  std::multiset<std::string> claimed;
+  auto claimer = [&] {
+    db::connection c;
+    REQUIRE(c.open(f.path, db::open_mode::existing_only, 5000).ok());
+    jobs::job_store store(c);
+    for (;;) {
+      std::optional<jobs::job> j;
+      auto s = store.claim_next(1, j);
+      if (!s.ok() || !j) break;
+      std::lock_guard<std::mutex> lock(mutex);
+      claimed.insert(j->id);
+    }
+  };
+  std::thread a(claimer), b(claimer), c(claimer);
+  a.join();
+  b.join();
+  c.join();
+  CHECK(claimed.size() == 200);
+  std::set<std::string> unique(claimed.begin(), claimed.end());
+  CHECK(unique.size() == 200);
+}
+
+TEST_CASE("the state machine refuses illegal transitions", "[job_store]") {
+  store_fixture f;
+  auto j = f.add();
+  bool changed = true;
+  // queued: cannot finish or requeue; can cancel.
+  REQUIRE(f.store->finish(j.id, "completed", std::nullopt, std::nullopt, changed).ok());
+  CHECK_FALSE(changed);
+  REQUIRE(f.store->requeue(j.id, changed).ok());
+  CHECK_FALSE(changed);
+  REQUIRE(f.store->cancel_queued(j.id, changed).ok());
+  CHECK(changed);
+  CHECK(f.status_of(j.id) == "cancelled");
+  // finished: nothing moves it again.
+  REQUIRE(f.store->cancel_queued(j.id, changed).ok());
+  CHECK_FALSE(changed);
+  std::optional<jobs::job> none;
+  REQUIRE(f.store->claim_next(1, none).ok());
+  CHECK_FALSE(none);
+
+  auto k = f.add();
+  std::optional<jobs::job> c;
+  REQUIRE(f.store->claim_next(1, c).ok());
+  REQUIRE(f.store->cancel_queued(k.id, changed).ok());
+  CHECK_FALSE(changed);  // running: cancellation goes through the worker
+  REQUIRE(f.store->requeue(k.id, changed).ok());
+  CHECK(changed);
+  CHECK(f.status_of(k.id) == "queued");
+  REQUIRE(f.store->claim_next(1, c).ok());
+  CHECK(c->attempts == 2);  // the requeue kept the first attempt
+  REQUIRE(f.store->finish(k.id, "completed", std::nullopt, std::string(R"({"files_found":1})"),
+                          changed)
+              .ok());
+  CHECK(changed);
+  std::optional<jobs::job> done;
+  REQUIRE(f.store->get(k.id, done).ok());
+  CHECK(done->status == "completed");
+  CHECK(done->progress_percent == 100.0);
+  CHECK(done->summary_json == std::optional<std::string>(R"({"files_found":1})"));
+  CHECK(done->completed_at.has_value());
+}
+
+TEST_CASE("recovery requeues interrupted jobs and gives up after 3 attempts", "[job_store]") {
+  store_fixture f;
+  auto j = f.add();
+  std::optional<jobs::job> c;
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    REQUIRE(f.store->claim_next(99, c).ok());
+    REQUIRE(c);
+    CHECK(c->attempts == attempt);
+    // The process dies here; the next start recovers.
+    jobs::job_store::recovery rec;
+    REQUIRE(f.store->recover(3, rec).ok());
+    if (attempt < 3) {
+      REQUIRE(rec.requeued.size() == 1);
+      CHECK(rec.failed.empty());
+      CHECK(f.status_of(j.id) == "queued");
+    } else {
+      CHECK(rec.requeued.empty());
+      REQUIRE(rec.failed.size() == 1);
+      std::optional<jobs::job> failed;
+      REQUIRE(f.store->get(j.id, failed).ok());
+      CHECK(failed->status == "failed");
+      CHECK(failed->error == std::optional<std::string>("gave up after 3 interrupted attempts"));
+    }
+  }
+  jobs::job_store::recovery nothing;
+  REQUIRE(f.store->recover(3, nothing).ok());
+  CHECK(nothing.requeued.empty());
+  CHECK(nothing.failed.empty());
+}
+
+TEST_CASE("list filters by status, limits, and counts the whole match", "[job_store]") {
+  store_fixture f;
+  for (int i = 0; i < 5; ++i) f.add();
+  std::optional<jobs::job> c;
+  REQUIRE(f.store->claim_next(1, c).ok());
+  std::vector<jobs::job> out;
+  long long total = 0;
+  REQUIRE(f.store->list("queued", 2, out, total).ok());
+  CHECK(out.size() == 2);
+  CHECK(total == 4);
+  REQUIRE(f.store->list("", 100, out, total).ok());
+  CHECK(out.size() == 5);
+  CHECK(total == 5);
+  long long queued = 0, running = 0;
+  REQUIRE(f.store->counts(queued, running).ok());
+  CHECK(queued == 4);
+  CHECK(running == 1);
+}
+
+TEST_CASE("schema v1 databases migrate to v2, keeping an existing VPO jobs table", "[db]") {
+  temp_dir dir;
+  std::string path = dir.file("lib.db");
+  {
+    db::connection c;
+    REQUIRE(c.open(path, db::open_mode::create_if_missing, 1000).ok());
+    REQUIRE(c.exec("CREATE TABLE schema_version (version INTEGER NOT NULL);"
+                   "INSERT INTO schema_version VALUES (1);"
+                   "CREATE TABLE jobs (id TEXT PRIMARY KEY, job_type TEXT NOT NULL, status TEXT "
+                   "NOT NULL, priority INTEGER NOT NULL DEFAULT 100, file_path TEXT, "
+                   "progress_percent REAL NOT NULL DEFAULT 0, created_at TEXT NOT NULL, "
+                   "started_at TEXT, completed_at TEXT, error_message TEXT);"
+                   "INSERT INTO jobs (id, job_type, status, created_at) "
+                   "VALUES ('old', 'transcode', 'completed', '2025-01-01T00:00:00.000Z');")
+                .ok());
+  }
+  db::connection c;
+  db::file_identity id;
+  REQUIRE(db::open_library(path, db::open_mode::create_if_missing, 1000, c, id).ok());
+  long long version = 0, files = 0;
+  REQUIRE(c.query_int("SELECT max(version) FROM schema_version", version).ok());
+  CHECK(version == 2);
+  REQUIRE(c.query_int("SELECT count(*) FROM sqlite_master WHERE name = 'files'", files).ok());
+  CHECK(files == 1);
+  jobs::job_store store(c);
+  std::optional<jobs::job> old;
+  REQUIRE(store.get("old", old).ok());
+  REQUIRE(old);
+  CHECK(old->attempts == 0);
+  CHECK(old->type == "transcode");
+}

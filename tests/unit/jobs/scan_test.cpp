@@ -1,0 +1,179 @@
+// scan_test.cpp: the walker: video files only, hidden and symlinked entries skipped, idempotent
+// re-scans, updates, vanished files marked missing, bounded steps.
+#include "jobs/scan.hpp"
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "db/library.hpp"
+#include "tests/support/temp_dir.hpp"
+
+using namespace vpo;
+using vpo::test::temp_dir;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct scan_fixture {
+  temp_dir dir;
+  std::string tree = dir.file("tree");
+  db::connection conn;
+  int scans = 0;
+  scan_fixture() {
+    db::file_identity id;
+    REQUIRE(db::open_library(dir.file("lib.db"), db::open_mode::create_if_missing, 5000, conn, id)
+                .ok());
+    fs::create_directories(tree);
+  }
+  // Runs a whole scan in small steps and returns its summary.
+  jobs::scan_summary scan(const std::string& root, std::size_t entries_per_step = 3) {
+    jobs::scan_walk w(conn, root, "job-" + std::to_string(++scans), logging::logger("test"));
+    REQUIRE(w.start().ok());
+    bool done = false;
+    int steps = 0;
+    double last = 0;
+    while (!done) {
+      REQUIRE(w.step(std::chrono::milliseconds(50), entries_per_step, done).ok());
+      CHECK(w.progress() >= last);
+      last = w.progress();
+      REQUIRE(++steps < 100000);
+    }
+    CHECK(w.progress() == 100.0);
+    return w.summary();
+  }
+  long long count(const std::string& where) {
+    long long n = 0;
+    REQUIRE(conn.query_int("SELECT count(*) FROM files WHERE " + where, n).ok());
+    return n;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("video extensions are recognised in any case", "[scan]") {
+  for (const char* yes : {"a.mkv", "b.MP4", "c.Avi", "d.webm", "e.m4v", "f.MOV", "x.y.mkv"})
+    CHECK(jobs::is_video_file(yes));
+  for (const char* no : {"a.txt", "mkv", ".mkv", "a.mkv.part", "a.mp3", "a"})
+    CHECK_FALSE(jobs::is_video_file(no));
+}
+
+TEST_CASE("a scan records video files with size and mtime, skipping hidden entries and symlinks",
+          "[scan]") {
+  scan_fixture f;
+  f.dir.write("tree/a.mkv", "12345");
+  f.dir.write("tree/sub/deeper/b.MOV", "");
+  f.dir.write("tree/sub/notes.txt", "x");
+  f.dir.write("tree/.hidden/c.mkv", "");
+  f.dir.write("tree/.d.mp4", "");
+  f.dir.write("outside/e.mkv", "");
+  fs::create_directory_symlink(f.dir.file("outside"), f.tree + "/link");
+  fs::create_symlink(f.dir.file("outside/e.mkv"), f.tree + "/f.mkv");
+  auto s = f.scan(f.tree);
+  CHECK(s.files_found == 2);
+  CHECK(s.files_new == 2);
+  CHECK(s.files_updated == 0);
+  CHECK(s.errors == 0);
+  CHECK(f.count("path = '" + f.tree + "/a.mkv' AND size = 5 AND extension = 'mkv'") == 1);
+  CHECK(f.count("path = '" + f.tree + "/sub/deeper/b.MOV' AND extension = 'mov'") == 1);
+  CHECK(f.count("1") == 2);
+}
+
+TEST_CASE("re-scanning is idempotent, changes count as updates, vanished files turn missing",
+          "[scan]") {
+  scan_fixture f;
+  for (int i = 0; i < 10; ++i) f.dir.write("tree/d" + std::to_string(i % 3) + "/" + std::to_string(i) + ".mkv", "");
+  auto first = f.scan(f.tree);
+  CHECK(first.files_new == 10);
+  auto again = f.scan(f.tree);
+  CHECK(again.files_found == 10);
+  CHECK(again.files_new == 0);
+  CHECK(again.files_updated == 0);
+  CHECK(again.files_missing == 0);
+
+  f.dir.write("tree/d0/0.mkv", "now bigger");
+  fs::remove(f.tree + "/d1/1.mkv");
+  auto third = f.scan(f.tree);
+  CHECK(third.files_found == 9);
+  CHECK(third.files_updated == 1);
+  CHECK(third.files_missing == 1);
+  CHECK(f.count("missing = 1 AND missing_since IS NOT NULL") == 1);
+  CHECK(f.count("1") == 10);  // the vanished file keeps its row
+
+  f.dir.write("tree/d1/1.mkv", "");
+  auto fourth = f.scan(f.tree);
+  CHECK(fourth.files_updated == 1);  // back from missing
+  CHECK(f.count("missing = 1") == 0);
+}
+
+TEST_CASE("missing files are only marked inside the scanned tree", "[scan]") {
+  scan_fixture f;
+  f.dir.write("tree/a/1.mkv", "");
+  f.dir.write("tree/ab/2.mkv", "");  // a sibling whose name extends "a"
+  f.scan(f.tree);
+  fs::remove(f.tree + "/ab/2.mkv");
+  auto s = f.scan(f.tree + "/a");
+  CHECK(s.files_missing == 0);
+  CHECK(f.count("missing = 1") == 0);
+}
+
+TEST_CASE("a step stops at its entry budget", "[scan]") {
+  scan_fixture f;
+  for (int i = 0; i < 50; ++i) f.dir.write("tree/" + std::to_string(i) + ".mkv", "");
+  jobs::scan_walk w(f.conn, f.tree, "job-x", logging::logger("test"));
+  REQUIRE(w.start().ok());
+  bool done = false;
+  REQUIRE(w.step(std::chrono::milliseconds(1000), 10, done).ok());
+  CHECK_FALSE(done);
+  CHECK(w.summary().files_found <= 10);
+  CHECK(f.count("1") == w.summary().files_found);  // each step commits its batch
+}
+
+TEST_CASE("a root that is not a readable directory fails the start", "[scan]") {
+  scan_fixture f;
+  jobs::scan_walk w(f.conn, f.dir.file("nope"), "job-x", logging::logger("test"));
+  auto s = w.start();
+  CHECK_FALSE(s.ok());
+  CHECK_THAT(s.error, Catch::Contains("No such file"));
+}
+
+TEST_CASE("unreadable folders are counted and skipped, not fatal", "[scan]") {
+  scan_fixture f;
+  f.dir.write("tree/ok/a.mkv", "");
+  f.dir.write("tree/closed/b.mkv", "");
+  ::chmod(f.tree.c_str(), 0755);
+  ::chmod(f.dir.path().c_str(), 0777);
+  for (const char* suffix : {"", "-wal", "-shm"})
+    ::chmod(f.dir.file(std::string("lib.db") + suffix).c_str(), 0666);
+  ::chmod((f.tree + "/ok").c_str(), 0755);
+  ::chmod((f.tree + "/closed").c_str(), 0700);
+  if (::geteuid() == 0) {
+    // Root reads everything: walk as nobody in a child process (the database is writable).
+    pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+      if (::setgid(65534) != 0 || ::setuid(65534) != 0) _exit(3);
+      db::connection c;
+      db::file_identity id;
+      if (!db::open_library(f.dir.file("lib.db"), db::open_mode::existing_only, 5000, c, id).ok())
+        _exit(4);
+      jobs::scan_walk w(c, f.tree, "job-nobody", logging::logger("test"));
+      if (!w.start().ok()) _exit(5);
+      bool done = false;
+      while (!done)
+        if (!w.step(std::chrono::milliseconds(50), 100, done).ok()) _exit(6);
+      _exit(w.summary().errors == 1 && w.summary().files_found == 1 ? 0 : 7);
+    }
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+  } else {
+    ::chmod((f.tree + "/closed").c_str(), 0);
+    auto s = f.scan(f.tree);
+    CHECK(s.errors == 1);
+    CHECK(s.files_found == 1);
+  }
+}
