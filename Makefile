@@ -24,6 +24,7 @@ deps:
 bench:
 	@scripts/ensure-deps.sh bench
 	bench/http_bench.sh
+	bench/scan_bench.sh
 
 format:
 	git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
