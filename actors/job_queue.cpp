@@ -38,7 +38,6 @@ struct queue_state {
 
 using queue = caf::stateful_actor<queue_state>;
 
-
 std::size_t running(queue* self) {
   std::size_t n = 0;
   for (auto& s : self->state.slots) n += s.current ? 1 : 0;
@@ -88,21 +87,21 @@ void check_drained(queue* self) {
 init_result on_init(queue* self) {
   auto& st = self->state;
   db::file_identity id;
-  db::status s = db::open_library(st.options.database_path, db::open_mode::existing_only, 5000,
-                                  st.conn, id);
+  db::status s =
+      db::open_library(st.options.database_path, db::open_mode::existing_only, 5000, st.conn, id);
   if (!s.ok()) return {false, "job queue: " + s.error + ". " + db::fix_hint(s)};
   st.store = std::make_unique<jobs::job_store>(st.conn);
   jobs::job_store::recovery rec;
   if (s = st.store->recover(st.options.max_attempts, rec); !s.ok())
     return {false, "job queue: cannot recover interrupted jobs: " + s.error};
   for (auto& j : rec.requeued)
-    st.log.warn("job left running by a stopped process put back to queued",
-                {{"job_id", j.id}, {"job_type", j.type}, {"file_path", j.path},
-                 {"attempts", j.attempts}});
+    st.log.warn(
+        "job left running by a stopped process put back to queued",
+        {{"job_id", j.id}, {"job_type", j.type}, {"file_path", j.path}, {"attempts", j.attempts}});
   for (auto& j : rec.failed)
-    st.log.error("job failed: " + *j.error,
-                 {{"job_id", j.id}, {"job_type", j.type}, {"file_path", j.path},
-                  {"attempts", j.attempts}});
+    st.log.error(
+        "job failed: " + *j.error,
+        {{"job_id", j.id}, {"job_type", j.type}, {"file_path", j.path}, {"attempts", j.attempts}});
   job_worker_options wo;
   wo.database_path = st.options.database_path;
   apply_test_throttle(wo);
@@ -128,7 +127,9 @@ job_answer on_query(queue* self, const job_query& q) {
       j.path = q.spec.path;
       j.created_at = jobs::now_rfc3339();
       if (s = st.store->insert(j); s.ok()) {
-        st.log.info("job queued", {{"job_id", j.id}, {"job_type", j.type}, {"file_path", j.path},
+        st.log.info("job queued", {{"job_id", j.id},
+                                   {"job_type", j.type},
+                                   {"file_path", j.path},
                                    {"priority", j.priority}});
         a.result = job_answer::outcome::created;
         a.jobs.push_back(j);
@@ -139,12 +140,16 @@ job_answer on_query(queue* self, const job_query& q) {
       }
       break;
     }
-    case job_query::op::list: s = st.store->list(q.status, q.limit, a.jobs, a.total); break;
+    case job_query::op::list:
+      s = st.store->list(q.status, q.limit, a.jobs, a.total);
+      break;
     case job_query::op::get: {
       std::optional<jobs::job> j;
       if (s = st.store->get(q.id, j); s.ok()) {
-        if (j) a.jobs.push_back(*j);
-        else a.result = job_answer::outcome::not_found;
+        if (j)
+          a.jobs.push_back(*j);
+        else
+          a.result = job_answer::outcome::not_found;
       }
       break;
     }
@@ -199,10 +204,14 @@ void on_done(queue* self, const job_done& d) {
       if (auto s = st.store->finish(d.id, d.status, opt(d.error), opt(d.summary_json), changed);
           !s.ok())
         st.log.error("cannot record the end of job " + d.id + ": " + s.error);
-      logging::fields ctx = {{"job_id", d.id}, {"job_type", sl.current->type},
-                             {"file_path", sl.current->path}, {"status", d.status}};
-      if (d.status == jobs::status_name::failed) st.log.error("job failed: " + d.error, ctx);
-      else st.log.info("job " + d.status, ctx);
+      logging::fields ctx = {{"job_id", d.id},
+                             {"job_type", sl.current->type},
+                             {"file_path", sl.current->path},
+                             {"status", d.status}};
+      if (d.status == jobs::status_name::failed)
+        st.log.error("job failed: " + d.error, ctx);
+      else
+        st.log.info("job " + d.status, ctx);
       sl.current.reset();
       if (st.draining && d.status == jobs::status_name::completed) ++st.completed_in_drain;
     }
@@ -234,7 +243,9 @@ caf::response_promise on_force(queue* self) {
       } else if (changed) {  // not changed: it finished just before the force arrived
         ++*requeued;
         s2.log.warn("job stopped by the forced shutdown and put back to queued",
-                    {{"job_id", j.id}, {"job_type", j.type}, {"file_path", j.path},
+                    {{"job_id", j.id},
+                     {"job_type", j.type},
+                     {"file_path", j.path},
                      {"attempts", j.attempts}});
       }
       for (auto& other : s2.slots)

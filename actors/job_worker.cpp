@@ -27,11 +27,11 @@ struct worker_state {
 
 using worker = caf::stateful_actor<worker_state>;
 
-
 void end_job(worker* self, const std::string& status, const std::string& error) {
   auto& st = self->state;
   job_done done{st.current->id, status, error, {}};
-  if (st.scan && status == jobs::status_name::completed) done.summary_json = st.scan->summary().to_json();
+  if (st.scan && status == jobs::status_name::completed)
+    done.summary_json = st.scan->summary().to_json();
   st.scan.reset();
   st.current.reset();
   st.cancel_requested = false;

@@ -1,8 +1,8 @@
 // jobs_api.cpp: validation of job requests and JSON rendering (nlohmann lives here only).
 #include "actors/jobs_api.hpp"
 
-#include <nlohmann/json.hpp>
 #include <sys/stat.h>
+#include <nlohmann/json.hpp>
 
 namespace vpo::actors {
 namespace {
@@ -64,7 +64,8 @@ std::variant<job_query, net::http_response> parse_list(const net::http_request& 
   std::size_t pos = 0;
   while (pos < r.query.size()) {
     auto amp = r.query.find('&', pos);
-    std::string pair = r.query.substr(pos, amp == std::string::npos ? std::string::npos : amp - pos);
+    std::string pair =
+        r.query.substr(pos, amp == std::string::npos ? std::string::npos : amp - pos);
     pos = amp == std::string::npos ? r.query.size() : amp + 1;
     if (pair.empty()) continue;
     auto eq = pair.find('=');
@@ -72,8 +73,7 @@ std::variant<job_query, net::http_response> parse_list(const net::http_request& 
     std::string value = eq == std::string::npos ? "" : pair.substr(eq + 1);
     if (key == "status") {
       if (!jobs::is_status(value))
-        return invalid("status",
-                       "must be one of queued, running, completed, failed, cancelled");
+        return invalid("status", "must be one of queued, running, completed, failed, cancelled");
       q.status = value;
     } else if (key == "limit") {
       char* end = nullptr;
@@ -111,7 +111,9 @@ json job_object(const jobs::job& j) {
               {"summary", summary}};
 }
 
-std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+std::string dump(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
 
 }  // namespace
 
@@ -141,16 +143,21 @@ std::variant<job_query, net::http_response> parse_job_request(const net::http_re
   return net::json_error(404, "NOT_FOUND", "no such endpoint: " + r.path);
 }
 
-std::string job_json(const jobs::job& j) { return dump(job_object(j)); }
+std::string job_json(const jobs::job& j) {
+  return dump(job_object(j));
+}
 
 net::http_response render_job_answer(const job_query& q, const job_answer& a) {
   using outcome = job_answer::outcome;
   switch (a.result) {
     case outcome::not_found:
       return net::json_error(404, "JOB_NOT_FOUND", "no job with id '" + q.id + "'");
-    case outcome::conflict: return net::json_error(409, "JOB_FINISHED", a.message);
-    case outcome::failed: return net::json_error(500, "INTERNAL_ERROR", a.message);
-    default: break;
+    case outcome::conflict:
+      return net::json_error(409, "JOB_FINISHED", a.message);
+    case outcome::failed:
+      return net::json_error(500, "INTERNAL_ERROR", a.message);
+    default:
+      break;
   }
   net::http_response res;
   if (q.what == job_query::op::list) {

@@ -54,7 +54,9 @@ statement& statement::bind_null(int index) {
   return *this;
 }
 
-int statement::step() { return stmt_ ? sqlite3_step(stmt_) : SQLITE_MISUSE; }
+int statement::step() {
+  return stmt_ ? sqlite3_step(stmt_) : SQLITE_MISUSE;
+}
 
 status statement::failure(int rc, const std::string& what) const {
   status s;

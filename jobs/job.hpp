@@ -22,9 +22,9 @@ bool is_finished(const std::string& status);
 
 /// What a client asks for (validated before it reaches the store).
 struct job_spec {
-  std::string type;       ///< "scan"
-  std::string path;       ///< absolute directory
-  int priority = 100;     ///< 0..1000, lower runs first
+  std::string type;    ///< "scan"
+  std::string path;    ///< absolute directory
+  int priority = 100;  ///< 0..1000, lower runs first
 };
 
 /// One row of the jobs table.

@@ -27,7 +27,9 @@ job read_job(const db::statement& s) {
   return j;
 }
 
-std::string select(const std::string& rest) { return std::string("SELECT ") + columns + rest; }
+std::string select(const std::string& rest) {
+  return std::string("SELECT ") + columns + rest;
+}
 
 }  // namespace
 
@@ -57,9 +59,8 @@ struct job_store::statements {
                "WHERE id = ? AND status = 'queued'"),
         get(c, select(" FROM jobs WHERE id = ?")),
         list_all(c, select(" FROM jobs ORDER BY created_at DESC, rowid DESC LIMIT ?")),
-        list_status(c,
-                    select(" FROM jobs WHERE status = ? ORDER BY created_at DESC, rowid DESC "
-                           "LIMIT ?")),
+        list_status(c, select(" FROM jobs WHERE status = ? ORDER BY created_at DESC, rowid DESC "
+                              "LIMIT ?")),
         count_all(c, "SELECT count(*) FROM jobs"),
         count_status(c, "SELECT count(*) FROM jobs WHERE status = ?") {}
 
@@ -142,9 +143,9 @@ db::status job_store::get(const std::string& id, std::optional<job>& out) {
 db::status job_store::list(const std::string& status, int limit, std::vector<job>& out,
                            long long& total) {
   out.clear();
-  auto& s = status.empty() ? st_->list_all.reset().bind(1, static_cast<long long>(limit))
-                           : st_->list_status.reset().bind(1, status).bind(
-                                 2, static_cast<long long>(limit));
+  auto& s = status.empty()
+                ? st_->list_all.reset().bind(1, static_cast<long long>(limit))
+                : st_->list_status.reset().bind(1, status).bind(2, static_cast<long long>(limit));
   int rc;
   while ((rc = s.step()) == SQLITE_ROW) out.push_back(read_job(s));
   if (rc != SQLITE_DONE) return s.failure(rc, "cannot list jobs");
@@ -157,8 +158,8 @@ db::status job_store::list(const std::string& status, int limit, std::vector<job
 }
 
 db::status job_store::counts(long long& queued, long long& running) {
-  for (auto [name, out] : {std::pair{status_name::queued, &queued},
-                           std::pair{status_name::running, &running}}) {
+  for (auto [name, out] :
+       {std::pair{status_name::queued, &queued}, std::pair{status_name::running, &running}}) {
     auto& c = st_->count_status.reset().bind(1, std::string(name));
     int rc = c.step();
     if (rc != SQLITE_ROW) return c.failure(rc, "cannot count jobs");
@@ -190,8 +191,7 @@ db::status job_store::recover(int max_attempts, recovery& out) {
       j.status = status_name::queued;
       out.requeued.push_back(j);
     } else {
-      std::string why =
-          "gave up after " + std::to_string(j.attempts) + " interrupted attempts";
+      std::string why = "gave up after " + std::to_string(j.attempts) + " interrupted attempts";
       s = give_up.reset().bind(1, now).bind(2, why).bind(3, j.id).run("cannot fail job");
       j.status = status_name::failed;
       j.error = why;

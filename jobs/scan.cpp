@@ -106,8 +106,8 @@ struct scan_walk::impl {
           .run("cannot record file");
     }
     if (rc != SQLITE_ROW) return find.failure(rc, "cannot look up file");
-    bool changed = find.column_int(0) != size || find.column_text(1) != mtime ||
-                   find.column_int(2) != 0;
+    bool changed =
+        find.column_int(0) != size || find.column_text(1) != mtime || find.column_int(2) != 0;
     find.reset();
     if (changed) ++summary.files_updated;
     return update.reset()
@@ -150,8 +150,12 @@ struct scan_walk::impl {
                        "path > ? AND path < ? AND (last_scan_job IS NULL OR last_scan_job != ?)");
     std::string lo = root == "/" ? "/" : root + "/";
     std::string hi = root == "/" ? "0" : root + "0";  // '0' sorts right after '/'
-    auto s = mark.reset().bind(1, scan_time).bind(2, lo).bind(3, hi).bind(4, job_id).run(
-        "cannot mark missing files");
+    auto s = mark.reset()
+                 .bind(1, scan_time)
+                 .bind(2, lo)
+                 .bind(3, hi)
+                 .bind(4, job_id)
+                 .run("cannot mark missing files");
     if (s.ok()) summary.files_missing = sqlite3_changes(db.handle());
     return s;
   }
@@ -171,8 +175,7 @@ struct scan_walk::impl {
 
 scan_walk::scan_walk(db::connection& files_db, std::string root, std::string job_id,
                      logging::logger log)
-    : impl_(std::make_unique<impl>(files_db, std::move(root), std::move(job_id),
-                                   std::move(log))) {}
+    : impl_(std::make_unique<impl>(files_db, std::move(root), std::move(job_id), std::move(log))) {}
 scan_walk::~scan_walk() = default;
 
 db::status scan_walk::start() {
@@ -185,8 +188,7 @@ db::status scan_walk::start() {
   return {};
 }
 
-db::status scan_walk::step(std::chrono::milliseconds budget, std::size_t max_entries,
-                           bool& done) {
+db::status scan_walk::step(std::chrono::milliseconds budget, std::size_t max_entries, bool& done) {
   auto& w = *impl_;
   done = w.finished;
   if (done) return {};
@@ -235,13 +237,15 @@ db::status scan_walk::step(std::chrono::milliseconds budget, std::size_t max_ent
 double scan_walk::progress() const {
   auto& w = *impl_;
   if (w.finished) return 100.0;
-  double estimate = w.dirs_seen > 0 ? 99.0 * static_cast<double>(w.dirs_done) /
-                                          static_cast<double>(w.dirs_seen)
-                                    : 0.0;
+  double estimate = w.dirs_seen > 0
+                        ? 99.0 * static_cast<double>(w.dirs_done) / static_cast<double>(w.dirs_seen)
+                        : 0.0;
   w.last_progress = std::max(w.last_progress, estimate);
   return w.last_progress;
 }
 
-const scan_summary& scan_walk::summary() const { return impl_->summary; }
+const scan_summary& scan_walk::summary() const {
+  return impl_->summary;
+}
 
 }  // namespace vpo::jobs

@@ -28,8 +28,7 @@ bool is_video_file(const std::string& name);
 /// transaction, so a stop between steps loses nothing. Not thread-safe (one worker owns it).
 class scan_walk {
  public:
-  scan_walk(db::connection& files_db, std::string root, std::string job_id,
-            logging::logger log);
+  scan_walk(db::connection& files_db, std::string root, std::string job_id, logging::logger log);
   ~scan_walk();
   scan_walk(const scan_walk&) = delete;
   scan_walk& operator=(const scan_walk&) = delete;

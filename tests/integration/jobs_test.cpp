@@ -170,7 +170,8 @@ TEST_CASE("with auth_token, /api needs the bearer token and probes do not", "[jo
   CHECK(wrong->status == 401);
   auto right = c.request("GET", "/api/jobs", "", "Authorization: Bearer " + token + "\r\n");
   CHECK(right->status == 200);
-  for (const char* probe : {"/health", "/livez", "/readyz"}) CHECK(c.request("GET", probe)->status == 200);
+  for (const char* probe : {"/health", "/livez", "/readyz"})
+    CHECK(c.request("GET", probe)->status == 200);
   CHECK(d.stop(SIGTERM) == 0);
   CHECK_THAT(d.proc().err(), !Catch::Contains(token));
 }
@@ -219,9 +220,10 @@ TEST_CASE("while draining, POST answers 503 SHUTTING_DOWN with Retry-After", "[j
   // flight during the drain (the listener is closed by then, so nothing newer can come).
   std::string body = R"({"type":"scan","path":")" + tree + R"("})";
   http_connection c(d.port());
-  REQUIRE(c.send_raw("POST /api/jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                     "Content-Length: " +
-                     std::to_string(body.size()) + "\r\n\r\n"));
+  REQUIRE(
+      c.send_raw("POST /api/jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                 "Content-Length: " +
+                 std::to_string(body.size()) + "\r\n\r\n"));
   REQUIRE(d.proc().wait_for_stderr("method=POST path=/api/jobs", 5s));
   d.proc().signal(SIGTERM);
   REQUIRE(d.proc().wait_for_stderr("draining, deadline in 30 s", 5s));
@@ -237,9 +239,10 @@ TEST_CASE("while draining, POST answers 503 SHUTTING_DOWN with Retry-After", "[j
   CHECK(d.proc().wait(30s) == 0);
 }
 
-TEST_CASE("drain deadline: the running job goes back to queued (attempts kept), exit 143, and "
-          "the next start completes it",
-          "[jobs][shutdown]") {
+TEST_CASE(
+    "drain deadline: the running job goes back to queued (attempts kept), exit 143, and "
+    "the next start completes it",
+    "[jobs][shutdown]") {
   daemon_process d;
   REQUIRE(d.start_ready({"--shutdown-timeout", "1"}, slow_scan));
   std::string tree = make_tree(d.home(), 400);
@@ -280,4 +283,18 @@ TEST_CASE("SIGKILL mid-scan: the next start requeues the job and completes it", 
   CHECK((*get_job(d.port(), id))["attempts"] == 2);
   again.signal(SIGTERM);
   CHECK(again.wait(10s) == 0);
+}
+
+TEST_CASE("SIGQUIT with a running job requeues it at once and exits 131", "[jobs][shutdown]") {
+  daemon_process d;
+  REQUIRE(d.start_ready({}, slow_scan));
+  auto job = post_scan(d.port(), make_tree(d.home(), 300));
+  REQUIRE(job);
+  std::string id = (*job)["id"];
+  REQUIRE(job_reaches(d.port(), id, "running", 5s));
+  auto sent = std::chrono::steady_clock::now();
+  CHECK(d.stop(SIGQUIT, 5s) == 131);
+  CHECK(std::chrono::steady_clock::now() - sent < 2s);
+  CHECK_THAT(d.proc().err(), Catch::Contains("put back to queued job_id=" + id));
+  CHECK_THAT(d.proc().err(), Catch::Contains("jobs_requeued=1"));
 }

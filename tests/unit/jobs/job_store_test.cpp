@@ -125,9 +125,9 @@ TEST_CASE("the state machine refuses illegal transitions", "[job_store]") {
   CHECK(f.status_of(k.id) == "queued");
   REQUIRE(f.store->claim_next(1, c).ok());
   CHECK(c->attempts == 2);  // the requeue kept the first attempt
-  REQUIRE(f.store->finish(k.id, "completed", std::nullopt, std::string(R"({"files_found":1})"),
-                          changed)
-              .ok());
+  REQUIRE(
+      f.store->finish(k.id, "completed", std::nullopt, std::string(R"({"files_found":1})"), changed)
+          .ok());
   CHECK(changed);
   std::optional<jobs::job> done;
   REQUIRE(f.store->get(k.id, done).ok());

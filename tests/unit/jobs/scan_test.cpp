@@ -2,11 +2,11 @@
 // re-scans, updates, vanished files marked missing, bounded steps.
 #include "jobs/scan.hpp"
 
-#include <catch2/catch.hpp>
-#include <filesystem>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <catch2/catch.hpp>
+#include <filesystem>
 
 #include "db/library.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -84,7 +84,8 @@ TEST_CASE("a scan records video files with size and mtime, skipping hidden entri
 TEST_CASE("re-scanning is idempotent, changes count as updates, vanished files turn missing",
           "[scan]") {
   scan_fixture f;
-  for (int i = 0; i < 10; ++i) f.dir.write("tree/d" + std::to_string(i % 3) + "/" + std::to_string(i) + ".mkv", "");
+  for (int i = 0; i < 10; ++i)
+    f.dir.write("tree/d" + std::to_string(i % 3) + "/" + std::to_string(i) + ".mkv", "");
   auto first = f.scan(f.tree);
   CHECK(first.files_new == 10);
   auto again = f.scan(f.tree);
