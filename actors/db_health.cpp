@@ -85,6 +85,7 @@ caf::behavior db_health_impl(db_actor* self, db_health_options options) {
       [=](subscribe_atom, const caf::actor& subscriber) {
         self->state.subscribers.push_back(subscriber);
         self->send(subscriber, db_status{self->state.connected, self->state.reason});
+        return caf::ok_atom::value;
       },
   };
 }

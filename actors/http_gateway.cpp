@@ -92,6 +92,8 @@ caf::response_promise on_drain(gateway* self, std::int64_t ms_left) {
   st.drain_promise = rp;
   st.drain_pending = true;
   st.server->begin_drain();  // the listener closes; idle connections close
+  st.log.info("draining: listener closed, idle connections closed",
+              {{"requests_in_flight", static_cast<long long>(st.server->requests_in_flight())}});
   if (st.server->requests_in_flight() == 0) deliver_drained(self);
   return rp;
 }
@@ -135,6 +137,7 @@ caf::behavior gateway_impl(gateway* self, http_gateway_options options, caf::act
       [=](ready_atom) {
         self->state.snapshot.ready = true;
         publish(self);
+        return caf::ok_atom::value;
       },
       [=](const db_status& s) {
         self->state.snapshot.database_connected = s.connected;

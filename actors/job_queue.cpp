@@ -270,6 +270,7 @@ caf::behavior queue_impl(queue* self, job_queue_options options) {
       [=](subscribe_atom, const caf::actor& sub) {
         self->state.subscribers.push_back(sub);
         publish_counts(self);
+        return caf::ok_atom::value;
       },
       [=](const job_query& q) { return on_query(self, q); },
       [=](const job_progress& p) {

@@ -91,6 +91,8 @@ caf::actor add_child(supervisor* self, std::string name, caf::actor handle) {
   return handle;
 }
 
+// Subscriptions and the ready flag go by request: each reply proves the message it follows has
+// reached the gateway's mailbox, so /health never shows "ready" before the database status.
 void become_ready(supervisor* self) {
   auto& st = self->state;
   st.coordinator =
@@ -100,10 +102,28 @@ void become_ready(supervisor* self) {
                                                st.settings.server.shutdown_timeout * 1000))));
   self->send(st.coordinator, register_atom::value, st.gateway);
   self->send(st.coordinator, register_atom::value, st.jobs);
-  self->send(st.gateway, ready_atom::value);
-  net::systemd::ready();
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - st.started);
-  st.log.info("ready", {{"startup_ms", static_cast<long long>(ms.count())}});
+  self->request(st.gateway, std::chrono::seconds(2), ready_atom::value)
+      .then(
+          [=](caf::ok_atom) {
+            net::systemd::ready();
+            auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() -
+                                                                            self->state.started);
+            self->state.log.info("ready", {{"startup_ms", static_cast<long long>(ms.count())}});
+          },
+          failed_step(self, "http_gateway (ready)"));
+}
+
+void subscribe_gateway(supervisor* self, caf::actor db) {
+  auto& st = self->state;
+  self->request(db, std::chrono::seconds(2), subscribe_atom::value, st.gateway)
+      .then(
+          [=](caf::ok_atom) {
+            self->request(self->state.jobs, std::chrono::seconds(2), subscribe_atom::value,
+                          self->state.gateway)
+                .then([=](caf::ok_atom) { become_ready(self); },
+                      failed_step(self, "job_queue (subscribe)"));
+          },
+          failed_step(self, "db_health (subscribe)"));
 }
 
 void start_http(supervisor* self, caf::actor db) {
@@ -117,9 +137,7 @@ void start_http(supervisor* self, caf::actor db) {
           [=](const init_result& r) {
             if (self->state.stopping) return;
             if (!r.ok) return fail(self, r.error);
-            self->send(db, subscribe_atom::value, self->state.gateway);
-            self->send(self->state.jobs, subscribe_atom::value, self->state.gateway);
-            become_ready(self);
+            subscribe_gateway(self, db);
           },
           failed_step(self, "http_gateway"));
 }

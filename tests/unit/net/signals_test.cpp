@@ -2,10 +2,10 @@
 // outlives the grace period after a stop signal.
 #include "net/signals.hpp"
 
-#include <catch2/catch.hpp>
 #include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <catch2/catch.hpp>
 
 #include <atomic>
 #include <condition_variable>
