@@ -221,10 +221,10 @@ TEST_CASE("while draining, POST answers 503 SHUTTING_DOWN with Retry-After", "[j
   std::string body = R"({"type":"scan","path":")" + tree + R"("})";
   http_connection c(d.port());
   REQUIRE(
-      c.send_raw("POST /api/jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      c.send_raw("POST /api/jobs?held HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                  "Content-Length: " +
                  std::to_string(body.size()) + "\r\n\r\n"));
-  REQUIRE(d.proc().wait_for_stderr("method=POST path=/api/jobs", 5s));
+  REQUIRE(d.proc().wait_for_stderr("method=POST path=/api/jobs?held", 5s));
   d.proc().signal(SIGTERM);
   REQUIRE(d.proc().wait_for_stderr("listener closed", 5s));  // the gateway's drain has begun
   REQUIRE(c.send_raw(body));
