@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/support/daemon.hpp"
+#include "tests/support/http_client.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -112,17 +113,10 @@ TEST_CASE("serve --check prints the effective configuration with origins and exi
 }
 
 TEST_CASE("serve --check binds no port: a taken port does not fail it", "[cli]") {
-  int s = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  REQUIRE(::listen(s, 1) == 0);
-  socklen_t len = sizeof addr;
-  getsockname(s, reinterpret_cast<sockaddr*>(&addr), &len);
+  vpo::test::listener taken;
+  REQUIRE(taken.port() != 0);
   temp_dir home;
-  auto r = run(vpo_cmd(home, {"serve", "--check", "--port", std::to_string(ntohs(addr.sin_port))}));
-  ::close(s);
+  auto r = run(vpo_cmd(home, {"serve", "--check", "--port", std::to_string(taken.port())}));
   CHECK(r.code == 0);
 }
 

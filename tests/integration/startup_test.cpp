@@ -98,17 +98,10 @@ TEST_CASE("a second daemon on the same database is refused", "[startup]") {
 }
 
 TEST_CASE("a port in use fails start-up with exit 1", "[startup]") {
-  int s = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  REQUIRE(::listen(s, 1) == 0);
-  socklen_t len = sizeof addr;
-  ::getsockname(s, reinterpret_cast<sockaddr*>(&addr), &len);
+  listener taken;
+  REQUIRE(taken.port() != 0);
   temp_dir home;
-  auto r = run(vpo_command(home, {"serve", "--port", std::to_string(ntohs(addr.sin_port))}), 15s);
-  ::close(s);
+  auto r = run(vpo_command(home, {"serve", "--port", std::to_string(taken.port())}), 15s);
   check_one_clear_error(r, "Address already in use");
   CHECK_THAT(r.err, Catch::Contains("--port"));
 }

@@ -60,19 +60,20 @@ bool http_connection::send_raw(const std::string& bytes) {
   return true;
 }
 
-// Reads more bytes; false on EOF, error or deadline.
-bool http_connection::fill(std::chrono::steady_clock::time_point deadline) {
+// Reads more bytes: `more` when some arrived, `closed` on EOF or error, `timeout` at the deadline.
+http_connection::read_result http_connection::read_more(
+    std::chrono::steady_clock::time_point deadline) {
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
                   deadline - std::chrono::steady_clock::now())
                   .count();
-  if (left <= 0) return false;
+  if (left <= 0) return read_result::timeout;
   pollfd p{fd_, POLLIN, 0};
-  if (::poll(&p, 1, static_cast<int>(left)) <= 0) return false;
+  if (::poll(&p, 1, static_cast<int>(left)) <= 0) return read_result::timeout;
   char buf[8192];
   ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-  if (n <= 0) return false;
+  if (n <= 0) return read_result::closed;
   buffer_.append(buf, static_cast<std::size_t>(n));
-  return true;
+  return read_result::more;
 }
 
 std::optional<http_reply> http_connection::read_reply(bool head,
@@ -81,7 +82,7 @@ std::optional<http_reply> http_connection::read_reply(bool head,
   auto deadline = std::chrono::steady_clock::now() + timeout;
   std::size_t end;
   while ((end = buffer_.find("\r\n\r\n")) == std::string::npos)
-    if (!fill(deadline)) return std::nullopt;
+    if (read_more(deadline) != read_result::more) return std::nullopt;
   http_reply r;
   std::string head_block = buffer_.substr(0, end);
   buffer_.erase(0, end + 4);
@@ -104,7 +105,7 @@ std::optional<http_reply> http_connection::read_reply(bool head,
   }
   std::size_t length = head ? 0 : std::strtoull(r.header("content-length").c_str(), nullptr, 10);
   while (buffer_.size() < length)
-    if (!fill(deadline)) return std::nullopt;
+    if (read_more(deadline) != read_result::more) return std::nullopt;
   r.body = buffer_.substr(0, length);
   buffer_.erase(0, length);
   return r;
@@ -125,24 +126,30 @@ std::optional<http_reply> http_connection::request(const std::string& method,
 
 bool http_connection::wait_closed(std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                    deadline - std::chrono::steady_clock::now())
-                    .count();
-    if (left <= 0) return false;
-    pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left)) <= 0) return false;
-    char buf[4096];
-    ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-    if (n <= 0) return true;
-    buffer_.append(buf, static_cast<std::size_t>(n));
+  read_result r;
+  while ((r = read_more(deadline)) == read_result::more) {
   }
+  return r == read_result::closed;
 }
 
 std::optional<http_reply> http_get(std::uint16_t port, const std::string& target) {
   http_connection c(port);
   if (!c.connected()) return std::nullopt;
   return c.request("GET", target);
+}
+
+listener::listener() {
+  fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  auto addr = loopback(0);
+  if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 && ::listen(fd_, 1) == 0) {
+    socklen_t len = sizeof addr;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+  }
+}
+
+listener::~listener() {
+  ::close(fd_);
 }
 
 std::uint16_t free_port() {

@@ -37,13 +37,28 @@ class http_connection {
   bool wait_closed(std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
  private:
-  bool fill(std::chrono::steady_clock::time_point deadline);
+  enum class read_result { more, closed, timeout };
+  read_result read_more(std::chrono::steady_clock::time_point deadline);
   int fd_ = -1;
   std::string buffer_;
 };
 
 /// GET on a fresh connection.
 std::optional<http_reply> http_get(std::uint16_t port, const std::string& target);
+
+/// A socket listening on 127.0.0.1 (a port in use) until destroyed.
+class listener {
+ public:
+  listener();
+  ~listener();
+  listener(const listener&) = delete;
+  listener& operator=(const listener&) = delete;
+  std::uint16_t port() const { return port_; }  ///< 0 when binding failed
+
+ private:
+  int fd_ = -1;
+  std::uint16_t port_ = 0;
+};
 
 /// A TCP port on 127.0.0.1 that was free a moment ago.
 std::uint16_t free_port();
