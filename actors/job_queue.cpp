@@ -1,6 +1,7 @@
 // job_queue.cpp: enqueue, claim, progress, finish, requeue, recover; dispatch to workers.
 #include "actors/job_queue.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <caf/all.hpp>
@@ -120,6 +121,12 @@ job_answer on_query(queue* self, const job_query& q) {
   db::status s;
   switch (q.what) {
     case job_query::op::create: {
+      struct stat dir {};
+      if (::stat(q.spec.path.c_str(), &dir) != 0 || !S_ISDIR(dir.st_mode)) {
+        a.result = job_answer::outcome::invalid;
+        a.message = "field 'path' must name an existing directory";
+        break;
+      }
       jobs::job j;
       j.id = jobs::new_uuid();
       j.type = q.spec.type;

@@ -1,7 +1,6 @@
 // jobs_api.cpp: validation of job requests and JSON rendering (nlohmann lives here only).
 #include "actors/jobs_api.hpp"
 
-#include <sys/stat.h>
 #include <nlohmann/json.hpp>
 
 namespace vpo::actors {
@@ -41,9 +40,8 @@ std::variant<job_query, net::http_response> parse_create(const net::http_request
   q.spec.path = path->get<std::string>();
   if (q.spec.path.empty() || q.spec.path[0] != '/')
     return invalid("path", "must be an absolute path");
-  struct stat st {};
-  if (::stat(q.spec.path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-    return invalid("path", "must name an existing directory");
+  // Whether the directory exists is checked by job_queue: a stat() may block (a hung network
+  // mount), and this runs on a scheduler thread.
   while (q.spec.path.size() > 1 && q.spec.path.back() == '/') q.spec.path.pop_back();
   if (auto p = body.find("priority"); p != body.end()) {
     if (!p->is_number_integer()) return invalid("priority", "must be an integer from 0 to 1000");
@@ -154,6 +152,8 @@ net::http_response render_job_answer(const job_query& q, const job_answer& a) {
       return net::json_error(404, "JOB_NOT_FOUND", "no job with id '" + q.id + "'");
     case outcome::conflict:
       return net::json_error(409, "JOB_FINISHED", a.message);
+    case outcome::invalid:
+      return net::json_error(400, "INVALID_FIELD", a.message);
     case outcome::failed:
       return net::json_error(500, "INTERNAL_ERROR", a.message);
     default:

@@ -22,13 +22,22 @@ struct job_query {
 
 /// job_queue's answer.
 struct job_answer {
-  enum class outcome { ok, created, accepted, not_found, conflict, failed } result = outcome::ok;
+  enum class outcome {
+    ok,
+    created,
+    accepted,
+    invalid,
+    not_found,
+    conflict,
+    failed
+  } result = outcome::ok;
   std::vector<jobs::job> jobs;
   long long total = 0;
-  std::string message;  ///< for not_found / conflict / failed
+  std::string message;  ///< for invalid / not_found / conflict / failed
 };
 
 /// Parses an `/api/...` request into a query, or returns the error response (400, 404, 405).
+/// Touches no file system: job_queue checks that a scan's directory exists.
 std::variant<job_query, net::http_response> parse_job_request(const net::http_request& r);
 
 /// Renders an answer (201/200/202 with the job or list; 404, 409, 500 errors).
