@@ -175,6 +175,7 @@ class session : public std::enable_shared_from_this<session> {
     auto& req = parser_->get();
     head_ = req.method() == http::verb::head;
     keep_alive_ = req.keep_alive();
+    version_ = req.version();  // an HTTP/1.0 client gets an HTTP/1.0 answer
     http_request r;
     r.method = std::string(req.method_string());
     r.target = std::string(req.target());
@@ -251,7 +252,7 @@ class session : public std::enable_shared_from_this<session> {
 
   void write(http_response r, bool keep_alive_allowed) {
     auto res = std::make_shared<http::response<http::string_body>>();
-    res->version(11);
+    res->version(version_);
     res->result(static_cast<unsigned>(r.status));
     res->set(http::field::content_type, r.content_type);
     res->set(http::field::cache_control, "no-store");
@@ -273,6 +274,7 @@ class session : public std::enable_shared_from_this<session> {
   void on_write(beast::error_code ec, bool keep_alive) {
     busy_ = false;
     head_ = false;
+    version_ = 11;
     srv_->request_finished();
     if (ec || !keep_alive) return close();
     wait_for_request();
@@ -296,6 +298,7 @@ class session : public std::enable_shared_from_this<session> {
   bool closed_ = false;
   bool head_ = false;
   bool keep_alive_ = true;
+  unsigned version_ = 11;
   bool awaiting_ = false;
   std::uint64_t seq_ = 0;
 };
@@ -425,11 +428,6 @@ void server::close_all() {
 
 std::size_t server::requests_in_flight() const {
   return impl_->in_flight.load();
-}
-
-std::size_t server::connections() const {
-  std::lock_guard<std::mutex> lock(impl_->sessions_mutex);
-  return impl_->sessions.size();
 }
 
 std::string server::local_endpoint() const {

@@ -51,7 +51,6 @@ class server {
   /// Force: close every connection now.
   void close_all();
   std::size_t requests_in_flight() const;
-  std::size_t connections() const;
   /// True when the bound address is a loopback address (127.0.0.0/8, ::1).
   bool bound_to_loopback() const;
   /// "address:port" actually bound.

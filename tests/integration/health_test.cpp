@@ -198,3 +198,15 @@ TEST_CASE("at most 1024 concurrent connections: more are refused, not queued", "
   conns.clear();
   CHECK(d.stop(SIGTERM) == 0);
 }
+
+TEST_CASE("an HTTP/1.0 client gets an HTTP/1.0 answer and a closed connection", "[http]") {
+  daemon_process d;
+  REQUIRE(d.start_ready());
+  http_connection c(d.port());
+  REQUIRE(c.send_raw("GET /health HTTP/1.0\r\n\r\n"));
+  auto r = c.read_reply();
+  REQUIRE(r);
+  CHECK(r->status_line == "HTTP/1.0 200 OK");
+  CHECK(c.wait_closed());
+  CHECK(d.stop(SIGTERM) == 0);
+}

@@ -90,6 +90,7 @@ std::optional<http_reply> http_connection::read_reply(bool head,
   std::string status_line = head_block.substr(0, line_end);
   if (status_line.size() < 12) return std::nullopt;
   r.status = std::atoi(status_line.c_str() + 9);
+  r.status_line = status_line;
   std::size_t pos = line_end == std::string::npos ? head_block.size() : line_end + 2;
   while (pos < head_block.size()) {
     std::size_t e = head_block.find("\r\n", pos);

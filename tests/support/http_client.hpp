@@ -10,6 +10,7 @@
 namespace vpo::test {
 
 struct http_reply {
+  std::string status_line;  ///< e.g. "HTTP/1.1 200 OK"
   int status = 0;
   std::map<std::string, std::string> headers;  ///< lower-case names
   std::string body;
