@@ -98,6 +98,30 @@ caf::response_promise on_drain(gateway* self, std::int64_t ms_left) {
   return rp;
 }
 
+// The jobs part of /health (JSON) and of /metrics (exposition lines), rendered once per change.
+void on_job_counts(gateway* self, const job_counts& c) {
+  auto& snap = self->state.snapshot;
+  snap.jobs_json = "{\"queued\":" + std::to_string(c.queued) +
+                   ",\"running\":" + std::to_string(c.running) +
+                   ",\"workers\":" + std::to_string(c.workers) + "}";
+  snap.jobs_in_flight = static_cast<long>(c.running);
+  std::string m =
+      "# HELP vpo_jobs Jobs in the library database, by status.\n# TYPE vpo_jobs gauge\n";
+  for (auto [status, n] : {std::pair{"queued", c.queued}, std::pair{"running", c.running},
+                           std::pair{"completed", c.completed}, std::pair{"failed", c.failed},
+                           std::pair{"cancelled", c.cancelled}})
+    m += std::string("vpo_jobs{status=\"") + status + "\"} " + std::to_string(n) + "\n";
+  m += "# HELP vpo_jobs_finished_total Jobs finished by this process, by type and outcome.\n"
+       "# TYPE vpo_jobs_finished_total counter\n";
+  for (const auto& [key, n] : c.finished) {
+    auto space = key.find(' ');
+    m += "vpo_jobs_finished_total{type=\"" + key.substr(0, space) + "\",outcome=\"" +
+         key.substr(space + 1) + "\"} " + std::to_string(n) + "\n";
+  }
+  snap.jobs_metrics = std::move(m);
+  if (self->state.server) publish(self);
+}
+
 // /api/*: auth, validation, the drain's 503, then a request to job_queue with a timeout.
 void on_api(gateway* self, http_call& call) {
   auto& st = self->state;
@@ -145,14 +169,7 @@ caf::behavior gateway_impl(gateway* self, http_gateway_options options, caf::act
         if (self->state.server) publish(self);
       },
       [=](http_call& call) { on_api(self, call); },
-      [=](const job_counts& c) {
-        auto& snap = self->state.snapshot;
-        snap.jobs_json = "{\"queued\":" + std::to_string(c.queued) +
-                         ",\"running\":" + std::to_string(c.running) +
-                         ",\"workers\":" + std::to_string(c.workers) + "}";
-        snap.jobs_in_flight = static_cast<long>(c.running);
-        if (self->state.server) publish(self);
-      },
+      [=](const job_counts& c) { on_job_counts(self, c); },
       [=](livez_call& call) {
         net::http_response r;
         r.content_type = "text/plain; charset=utf-8";

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <caf/all.hpp>
+#include <map>
 #include <memory>
 #include <optional>
 
@@ -33,6 +34,7 @@ struct queue_state {
   caf::response_promise drain_promise;
   bool drain_pending = false;
   std::int32_t completed_in_drain = 0;
+  std::map<std::string, std::int64_t> finished;  // "type outcome" -> count, this process
   logging::logger log{"vpo.jobs"};
   static inline const char* name = "vpo.job_queue";
 };
@@ -47,12 +49,14 @@ std::size_t running(queue* self) {
 
 void publish_counts(queue* self) {
   auto& st = self->state;
-  long long queued = 0, run = 0;
-  if (auto s = st.store->counts(queued, run); !s.ok()) {
+  jobs::job_store::status_counts n;
+  if (auto s = st.store->counts(n); !s.ok()) {
     st.log.error("cannot count jobs: " + s.error);
     return;
   }
-  job_counts c{queued, run, static_cast<std::int32_t>(st.slots.size())};
+  job_counts c{n.queued,   n.running,   n.completed,
+               n.failed,   n.cancelled, static_cast<std::int32_t>(st.slots.size()),
+               st.finished};
   for (auto& sub : st.subscribers) self->send(sub, c);
 }
 
@@ -99,6 +103,7 @@ init_result on_init(queue* self) {
     st.log.warn(
         "job left running by a stopped process put back to queued",
         {{"job_id", j.id}, {"job_type", j.type}, {"file_path", j.path}, {"attempts", j.attempts}});
+  for (auto& j : rec.failed) ++st.finished[j.type + " " + jobs::status_name::failed];
   for (auto& j : rec.failed)
     st.log.error(
         "job failed: " + *j.error,
@@ -176,6 +181,7 @@ job_answer on_query(queue* self, const job_query& q) {
         bool changed = false;
         if (s = st.store->cancel_queued(j->id, changed); s.ok() && changed) {
           st.log.info("job cancelled", {{"job_id", j->id}, {"job_type", j->type}});
+          ++st.finished[j->type + " " + jobs::status_name::cancelled];
           std::string id = j->id;  // get() resets its output first
           st.store->get(id, j);
           a.jobs.push_back(*j);
@@ -215,6 +221,7 @@ void on_done(queue* self, const job_done& d) {
                              {"job_type", sl.current->type},
                              {"file_path", sl.current->path},
                              {"status", d.status}};
+      if (changed) ++st.finished[sl.current->type + " " + d.status];
       if (d.status == jobs::status_name::failed)
         st.log.error("job failed: " + d.error, ctx);
       else

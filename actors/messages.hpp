@@ -5,6 +5,7 @@
 #include <caf/atom.hpp>
 #include <caf/meta/type_name.hpp>
 #include <cstdint>
+#include <map>
 #include <string>
 
 #include "actors/jobs_api.hpp"
@@ -60,11 +61,17 @@ using http_idle_atom = caf::atom_constant<caf::atom("http_idle")>;  ///< drained
 struct job_counts {
   std::int64_t queued = 0;
   std::int64_t running = 0;
+  std::int64_t completed = 0;
+  std::int64_t failed = 0;
+  std::int64_t cancelled = 0;
   std::int32_t workers = 0;
+  /// Jobs this process finished, keyed "type outcome" (e.g. "scan completed").
+  std::map<std::string, std::int64_t> finished;
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job_counts& x) {
-  return f(caf::meta::type_name("vpo.job_counts"), x.queued, x.running, x.workers);
+  return f(caf::meta::type_name("vpo.job_counts"), x.queued, x.running, x.completed, x.failed,
+           x.cancelled, x.workers, x.finished);
 }
 
 /// job_queue -> job_worker: run this job (the worker reports with job_done).

@@ -62,10 +62,11 @@ struct job_store::statements {
         list_status(c, select(" FROM jobs WHERE status = ? ORDER BY created_at DESC, rowid DESC "
                               "LIMIT ?")),
         count_all(c, "SELECT count(*) FROM jobs"),
-        count_status(c, "SELECT count(*) FROM jobs WHERE status = ?") {}
+        count_status(c, "SELECT count(*) FROM jobs WHERE status = ?"),
+        count_by_status(c, "SELECT status, count(*) FROM jobs GROUP BY status") {}
 
   db::statement insert, claim, progress, finish, requeue, cancel, get, list_all, list_status,
-      count_all, count_status;
+      count_all, count_status, count_by_status;
 };
 
 job_store::job_store(db::connection& c) : c_(c), st_(std::make_unique<statements>(c)) {}
@@ -157,15 +158,25 @@ db::status job_store::list(const std::string& status, int limit, std::vector<job
   return {};
 }
 
-db::status job_store::counts(long long& queued, long long& running) {
-  for (auto [name, out] :
-       {std::pair{status_name::queued, &queued}, std::pair{status_name::running, &running}}) {
-    auto& c = st_->count_status.reset().bind(1, std::string(name));
-    int rc = c.step();
-    if (rc != SQLITE_ROW) return c.failure(rc, "cannot count jobs");
-    *out = c.column_int(0);
-    c.reset();
+db::status job_store::counts(status_counts& out) {
+  out = {};
+  auto& c = st_->count_by_status.reset();
+  int rc;
+  while ((rc = c.step()) == SQLITE_ROW) {
+    std::string status = c.column_text(0);
+    long long n = c.column_int(1);
+    if (status == status_name::queued)
+      out.queued = n;
+    else if (status == status_name::running)
+      out.running = n;
+    else if (status == status_name::completed)
+      out.completed = n;
+    else if (status == status_name::failed)
+      out.failed = n;
+    else if (status == status_name::cancelled)
+      out.cancelled = n;
   }
+  if (rc != SQLITE_DONE) return c.failure(rc, "cannot count jobs");
   return {};
 }
 

@@ -35,7 +35,11 @@ class job_store {
   db::status get(const std::string& id, std::optional<job>& out);
   /// Jobs matching `status` (any when empty), newest first, at most `limit`; `total` counts all.
   db::status list(const std::string& status, int limit, std::vector<job>& out, long long& total);
-  db::status counts(long long& queued, long long& running);
+  /// How many jobs are in each status.
+  struct status_counts {
+    long long queued = 0, running = 0, completed = 0, failed = 0, cancelled = 0;
+  };
+  db::status counts(status_counts& out);
 
   /// What recover() did, per job.
   struct recovery {

@@ -18,7 +18,8 @@ struct health_snapshot {
   std::string drain_phase;  ///< empty when not draining
   std::chrono::steady_clock::time_point drain_deadline{};
   long jobs_in_flight = 0;
-  std::string jobs_json;  ///< pre-rendered `{"queued":..}` object; empty: omitted
+  std::string jobs_json;     ///< pre-rendered `{"queued":..}` object; empty: omitted
+  std::string jobs_metrics;  ///< pre-rendered `vpo_jobs*` exposition lines (for /metrics)
 };
 
 /// The contract's status table: starting / healthy / degraded / unhealthy.

@@ -5,18 +5,29 @@ namespace vpo::net {
 
 route match(std::string_view method, std::string_view path) {
   route_kind probe = route_kind::not_found;
-  if (path == "/health")
+  metric_route label = metric_route::other;
+  if (path == "/health") {
     probe = route_kind::health;
-  else if (path == "/livez")
+    label = metric_route::health;
+  } else if (path == "/livez") {
     probe = route_kind::livez;
-  else if (path == "/readyz")
+    label = metric_route::livez;
+  } else if (path == "/readyz") {
     probe = route_kind::readyz;
-  if (probe != route_kind::not_found) {
-    if (method == "GET" || method == "HEAD") return {probe, {}};
-    return {route_kind::method_not_allowed, "GET, HEAD"};
+    label = metric_route::readyz;
+  } else if (path == "/metrics") {
+    probe = route_kind::metrics;
+    label = metric_route::metrics;
   }
-  if (path == "/api" || path.substr(0, 5) == "/api/") return {route_kind::api, {}};
-  return {route_kind::not_found, {}};
+  if (probe != route_kind::not_found) {
+    if (method == "GET" || method == "HEAD") return {probe, {}, label};
+    return {route_kind::method_not_allowed, "GET, HEAD", label};
+  }
+  if (path == "/api" || path.substr(0, 5) == "/api/") {
+    bool jobs = path == "/api/jobs" || path.substr(0, 10) == "/api/jobs/";
+    return {route_kind::api, {}, jobs ? metric_route::api_jobs : metric_route::other};
+  }
+  return {route_kind::not_found, {}, metric_route::other};
 }
 
 }  // namespace vpo::net

@@ -4,16 +4,19 @@
 #include <string>
 #include <string_view>
 
+#include "net/metrics.hpp"
+
 namespace vpo::net {
 
-enum class route_kind { health, livez, readyz, api, not_found, method_not_allowed };
+enum class route_kind { health, livez, readyz, metrics, api, not_found, method_not_allowed };
 
 struct route {
   route_kind kind = route_kind::not_found;
-  std::string allow;  ///< the Allow header for method_not_allowed
+  std::string allow;                         ///< the Allow header for method_not_allowed
+  metric_route label = metric_route::other;  ///< for vpo_http_requests_total
 };
 
-/// Classifies a request. Probes accept GET and HEAD; `/api/...` goes to the actors.
+/// Classifies a request. Probes and /metrics accept GET and HEAD; `/api/...` goes to the actors.
 route match(std::string_view method, std::string_view path);
 
 }  // namespace vpo::net

@@ -57,6 +57,7 @@ struct server::impl {
   std::shared_ptr<const health_snapshot> snapshot = std::make_shared<health_snapshot>();
   std::string endpoint;
   bool loopback = true;
+  http_metrics metrics;
   logging::logger log{"vpo.http"};
   // Declared last so it is destroyed first: pending handlers (and the sessions they own)
   // go away while the members above still exist.
@@ -129,6 +130,7 @@ class session : public std::enable_shared_from_this<session> {
   void on_header(beast::error_code ec, std::size_t) {
     if (ec) return on_read_error(ec);
     busy_ = true;
+    started_ = std::chrono::steady_clock::now();
     srv_->request_started();
     if (srv_->log.enabled(config::log_level::debug)) {
       const auto& h = parser_->get();
@@ -160,6 +162,7 @@ class session : public std::enable_shared_from_this<session> {
         ec == asio::error::eof || closed_)
       return close();
     busy_ = true;
+    started_ = std::chrono::steady_clock::now();
     srv_->request_started();
     if (ec == http::error::header_limit)
       return write(json_error(431, "HEADERS_TOO_LARGE", "request header block exceeds 16 KiB"),
@@ -183,6 +186,7 @@ class session : public std::enable_shared_from_this<session> {
     r.path = r.target.substr(0, q);
     if (q != std::string::npos) r.query = r.target.substr(q + 1);
     route rt = match(r.method, r.path);
+    label_ = rt.label;
     switch (rt.kind) {
       case route_kind::health: {
         auto snap = srv_->current();
@@ -194,6 +198,11 @@ class session : public std::enable_shared_from_this<session> {
       }
       case route_kind::readyz:
         return write(render_readyz(*srv_->current()), true);
+      case route_kind::metrics: {
+        double uptime =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - srv_->started).count();
+        return write(render_metrics(*srv_->current(), uptime, srv_->metrics), true);
+      }
       case route_kind::method_not_allowed: {
         auto res = json_error(405, "METHOD_NOT_ALLOWED",
                               "method " + r.method + " is not allowed on " + r.path);
@@ -264,6 +273,7 @@ class session : public std::enable_shared_from_this<session> {
       res->body() = std::move(r.body);
       res->prepare_payload();
     }
+    status_ = r.status;
     stream_.expires_after(srv_->options.write_timeout);
     http::async_write(stream_, *res,
                       [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
@@ -272,6 +282,10 @@ class session : public std::enable_shared_from_this<session> {
   }
 
   void on_write(beast::error_code ec, bool keep_alive) {
+    srv_->metrics.record(
+        label_, status_,
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count());
+    label_ = metric_route::other;
     busy_ = false;
     head_ = false;
     version_ = 11;
@@ -299,6 +313,9 @@ class session : public std::enable_shared_from_this<session> {
   bool head_ = false;
   bool keep_alive_ = true;
   unsigned version_ = 11;
+  metric_route label_ = metric_route::other;
+  int status_ = 0;
+  std::chrono::steady_clock::time_point started_{};
   bool awaiting_ = false;
   std::uint64_t seq_ = 0;
 };

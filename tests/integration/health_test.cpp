@@ -210,3 +210,26 @@ TEST_CASE("an HTTP/1.0 client gets an HTTP/1.0 answer and a closed connection", 
   CHECK(c.wait_closed());
   CHECK(d.stop(SIGTERM) == 0);
 }
+
+TEST_CASE("/metrics exposes the contract's families and counts requests", "[metrics]") {
+  daemon_process d;
+  REQUIRE(d.start_ready());
+  http_connection c(d.port());
+  REQUIRE(c.request("GET", "/health"));
+  REQUIRE(c.request("GET", "/nowhere"));
+  auto r = c.request("GET", "/metrics");
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  CHECK(r->header("content-type") == "text/plain; version=0.0.4; charset=utf-8");
+  for (const char* s :
+       {"vpo_build_info{version=\"0.1.0\"} 1", "vpo_up 1", "vpo_uptime_seconds ",
+        "vpo_database_up 1", "vpo_shutting_down 0",
+        "vpo_http_requests_total{route=\"/health\",code=\"200\"} 1",
+        "vpo_http_requests_total{route=\"other\",code=\"404\"} 1",
+        "# TYPE vpo_http_request_duration_seconds histogram", "vpo_jobs{status=\"queued\"} 0",
+        "# TYPE vpo_jobs_finished_total counter"}) {
+    INFO(s);
+    CHECK_THAT(r->body, Catch::Contains(s));
+  }
+  CHECK(d.stop(SIGTERM) == 0);
+}

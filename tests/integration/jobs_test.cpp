@@ -89,6 +89,11 @@ TEST_CASE("a scan job runs end to end and re-scanning is idempotent", "[jobs]") 
   CHECK(l["jobs"].size() == 1);
   auto health = json::parse(http_get(d.port(), "/health")->body);
   CHECK(health["jobs"] == json{{"queued", 0}, {"running", 0}, {"workers", 2}});
+  auto metrics = http_get(d.port(), "/metrics");
+  REQUIRE(metrics);
+  CHECK_THAT(metrics->body,
+             Catch::Contains("vpo_jobs_finished_total{type=\"scan\",outcome=\"completed\"} 2"));
+  CHECK_THAT(metrics->body, Catch::Contains("vpo_jobs{status=\"completed\"} 2"));
   CHECK(d.stop(SIGTERM) == 0);
   CHECK_THAT(d.proc().err(), Catch::Contains("job_id=" + id));
 }

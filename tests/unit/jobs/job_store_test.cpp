@@ -180,10 +180,11 @@ TEST_CASE("list filters by status, limits, and counts the whole match", "[job_st
   REQUIRE(f.store->list("", 100, out, total).ok());
   CHECK(out.size() == 5);
   CHECK(total == 5);
-  long long queued = 0, running = 0;
-  REQUIRE(f.store->counts(queued, running).ok());
-  CHECK(queued == 4);
-  CHECK(running == 1);
+  jobs::job_store::status_counts n;
+  REQUIRE(f.store->counts(n).ok());
+  CHECK(n.queued == 4);
+  CHECK(n.running == 1);
+  CHECK(n.completed == 0);
 }
 
 TEST_CASE("schema v1 databases migrate to v2, keeping an existing VPO jobs table", "[db]") {
