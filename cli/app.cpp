@@ -34,7 +34,8 @@ PRECEDENCE
   in full, even where a higher layer overrides it. --check shows each value's origin.
 
 SIGNALS
-  SIGTERM/SIGINT drain gracefully; SIGQUIT forces the stop at once; SIGHUP reloads the config.
+  SIGTERM/SIGINT drain gracefully (a second one is only logged); SIGQUIT forces the stop
+  at once; SIGHUP is logged and ignored (config reload is not implemented yet).
 
 EXIT CODES
   0        drained cleanly after SIGTERM/SIGINT, or --check passed
