@@ -188,3 +188,24 @@ TEST_CASE("READY=1 and STOPPING=1 reach the systemd notify socket", "[shutdown][
   CHECK(d.proc().wait(5s) == 0);
   ::close(s);
 }
+
+TEST_CASE("a broken stderr never stops the daemon", "[logging][shutdown]") {
+  int p[2];
+  REQUIRE(::pipe(p) == 0);
+  ::close(p[0]);  // every log write fails with EPIPE
+  temp_dir home;
+  auto port = free_port();
+  auto o = vpo_command(home, {"serve", "--port", std::to_string(port), "--log-level", "debug"});
+  o.stderr_fd = p[1];
+  process d(o);
+  ::close(p[1]);
+  CHECK(eventually(
+      [&] {
+        auto r = http_get(port, "/health");
+        return r && r->status == 200;
+      },
+      10s));
+  for (int i = 0; i < 50; ++i) http_get(port, "/health");  // each one logs at debug level
+  d.signal(SIGTERM);
+  CHECK(d.wait(10s) == 0);
+}

@@ -37,7 +37,8 @@ TEST_CASE("metrics: counters by route and code, cumulative buckets", "[metrics]"
   std::string text = m.render();
   check_exposition_syntax(text);
   CHECK_THAT(text, Catch::Contains("vpo_http_requests_total{route=\"/health\",code=\"200\"} 2\n"));
-  CHECK_THAT(text, Catch::Contains("vpo_http_requests_total{route=\"/api/jobs\",code=\"201\"} 1\n"));
+  CHECK_THAT(text,
+             Catch::Contains("vpo_http_requests_total{route=\"/api/jobs\",code=\"201\"} 1\n"));
   CHECK_THAT(text, Catch::Contains("vpo_http_requests_total{route=\"other\",code=\"other\"} 1\n"));
   CHECK_THAT(text, Catch::Contains("vpo_http_request_duration_seconds_bucket{le=\"0.0005\"} 1\n"));
   CHECK_THAT(text, Catch::Contains("vpo_http_request_duration_seconds_bucket{le=\"0.005\"} 2\n"));
