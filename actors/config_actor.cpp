@@ -4,6 +4,7 @@
 #include <caf/all.hpp>
 
 #include "actors/messages.hpp"
+#include "actors/unexpected.hpp"
 
 namespace vpo::actors {
 namespace {
@@ -14,6 +15,7 @@ struct config_state {
 };
 
 caf::behavior config_impl(caf::stateful_actor<config_state>* self, config::settings settings) {
+  log_unexpected_messages(self, "config");
   self->state.settings = std::move(settings);
   return {
       [=](caf::get_atom) { return self->state.settings; },

@@ -4,6 +4,7 @@
 #include <caf/all.hpp>
 
 #include "actors/messages.hpp"
+#include "actors/unexpected.hpp"
 #include "db/instance_lock.hpp"
 #include "db/library.hpp"
 #include "db/schema.hpp"
@@ -77,6 +78,7 @@ void on_probe(db_actor* self) {
 }
 
 caf::behavior db_health_impl(db_actor* self, db_health_options options) {
+  log_unexpected_messages(self, "db_health");
   self->state.options = options;
   self->state.path = db::absolute_path(options.database_path);
   return {

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "actors/messages.hpp"
+#include "actors/unexpected.hpp"
 #include "logging/log.hpp"
 #include "net/server.hpp"
 
@@ -142,6 +143,13 @@ void on_api(gateway* self, http_call& call) {
     res.headers.emplace_back("Retry-After", std::to_string(std::max<long long>(1, left + 1)));
     return reply(std::move(res));
   }
+  if (!st.snapshot.database_connected) {
+    auto res =
+        net::json_error(503, "DATABASE_UNAVAILABLE",
+                        "the library database is disconnected: " + st.snapshot.database_reason);
+    res.headers.emplace_back("Retry-After", "2");
+    return reply(std::move(res));
+  }
   auto parsed = parse_job_request(call.request);
   if (auto* res = std::get_if<net::http_response>(&parsed)) return reply(std::move(*res));
   auto query = std::get<job_query>(std::move(parsed));
@@ -154,6 +162,7 @@ void on_api(gateway* self, http_call& call) {
 }
 
 caf::behavior gateway_impl(gateway* self, http_gateway_options options, caf::actor jobs) {
+  log_unexpected_messages(self, "http_gateway");
   self->state.options = std::move(options);
   self->state.jobs = std::move(jobs);
   return {

@@ -11,6 +11,7 @@
 
 #include "actors/job_worker.hpp"
 #include "actors/messages.hpp"
+#include "actors/unexpected.hpp"
 #include "db/library.hpp"
 #include "jobs/job_store.hpp"
 #include "logging/log.hpp"
@@ -35,6 +36,7 @@ struct queue_state {
   bool drain_pending = false;
   std::int32_t completed_in_drain = 0;
   std::map<std::string, std::int64_t> finished;  // "type outcome" -> count, this process
+  bool database_connected = true;
   logging::logger log{"vpo.jobs"};
   static inline const char* name = "vpo.job_queue";
 };
@@ -277,7 +279,30 @@ caf::response_promise on_force(queue* self) {
   return *rp;
 }
 
+// db_health's verdict. When the file comes back (restored or replaced by a valid copy), this
+// connection may still point at the old, unlinked file: reopen it so jobs land in the real one.
+void on_db_status(queue* self, const db_status& s) {
+  auto& st = self->state;
+  bool came_back = s.connected && !st.database_connected;
+  st.database_connected = s.connected;
+  if (!came_back) return;
+  db::connection fresh;
+  db::file_identity id;
+  if (auto r =
+          db::open_library(st.options.database_path, db::open_mode::existing_only, 5000, fresh, id);
+      !r.ok()) {
+    st.log.error("job queue: cannot reopen the database: " + r.error);
+    return;
+  }
+  st.store.reset();  // finalize statements before their connection closes
+  st.conn = std::move(fresh);
+  st.store = std::make_unique<jobs::job_store>(st.conn);
+  st.log.info("job queue reopened the database", {{"file_path", st.options.database_path}});
+  dispatch(self);
+}
+
 caf::behavior queue_impl(queue* self, job_queue_options options) {
+  log_unexpected_messages(self, "job_queue");
   self->state.options = std::move(options);
   return {
       [=](init_atom) { return on_init(self); },
@@ -287,6 +312,7 @@ caf::behavior queue_impl(queue* self, job_queue_options options) {
         return caf::ok_atom::value;
       },
       [=](const job_query& q) { return on_query(self, q); },
+      [=](const db_status& s) { on_db_status(self, s); },
       [=](const job_progress& p) {
         if (auto s = self->state.store->set_progress(p.id, p.percent); !s.ok())
           self->state.log.warn("cannot record progress: " + s.error, {{"job_id", p.id}});

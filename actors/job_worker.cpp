@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "actors/messages.hpp"
+#include "actors/unexpected.hpp"
 #include "db/library.hpp"
 #include "jobs/scan.hpp"
 #include "logging/log.hpp"
@@ -38,9 +39,11 @@ void end_job(worker* self, const std::string& status, const std::string& error) 
   self->send(st.queue, std::move(done));
 }
 
+// A fresh connection per job (cheap next to a walk): a database file that was replaced and
+// restored since the last job is the one this job writes to.
 db::status open_files_db(worker* self) {
   auto& st = self->state;
-  if (st.conn.is_open()) return {};
+  st.conn.close();
   db::file_identity id;
   return db::open_library(st.options.database_path, db::open_mode::existing_only, 5000, st.conn,
                           id);
@@ -65,10 +68,7 @@ void on_step(worker* self) {
   if (st.cancel_requested) return end_job(self, jobs::status_name::cancelled, "cancelled");
   bool done = false;
   db::status s = st.scan->step(st.options.step_budget, st.options.step_entries, done);
-  if (!s.ok()) {
-    st.conn.close();  // reopened for the next job
-    return end_job(self, jobs::status_name::failed, s.error);
-  }
+  if (!s.ok()) return end_job(self, jobs::status_name::failed, s.error);
   if (done) return end_job(self, jobs::status_name::completed, "");
   self->send(st.queue, job_progress{st.current->id, st.scan->progress()});
   if (st.options.step_pause.count() > 0)
@@ -78,6 +78,7 @@ void on_step(worker* self) {
 }
 
 caf::behavior worker_impl(worker* self, caf::actor queue, job_worker_options options) {
+  log_unexpected_messages(self, "job_worker");
   self->state.queue = std::move(queue);
   self->state.options = std::move(options);
   return {

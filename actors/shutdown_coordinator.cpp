@@ -8,6 +8,7 @@
 #include <map>
 
 #include "actors/messages.hpp"
+#include "actors/unexpected.hpp"
 #include "logging/log.hpp"
 #include "net/signals.hpp"
 #include "net/systemd_notify.hpp"
@@ -145,6 +146,7 @@ void on_signal(coordinator* self, const signal_msg& sig) {
 
 caf::behavior coordinator_impl(coordinator* self, caf::actor report_to,
                                std::chrono::milliseconds timeout) {
+  log_unexpected_messages(self, "shutdown_coordinator");
   self->state.report_to = std::move(report_to);
   self->state.timeout = timeout;
   return {

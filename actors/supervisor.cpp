@@ -12,6 +12,7 @@
 #include "actors/job_queue.hpp"
 #include "actors/messages.hpp"
 #include "actors/shutdown_coordinator.hpp"
+#include "actors/unexpected.hpp"
 #include "logging/log.hpp"
 #include "net/signals.hpp"
 #include "net/systemd_notify.hpp"
@@ -118,10 +119,15 @@ void subscribe_gateway(supervisor* self, caf::actor db) {
   self->request(db, std::chrono::seconds(2), subscribe_atom::value, st.gateway)
       .then(
           [=](caf::ok_atom) {
-            self->request(self->state.jobs, std::chrono::seconds(2), subscribe_atom::value,
-                          self->state.gateway)
-                .then([=](caf::ok_atom) { become_ready(self); },
-                      failed_step(self, "job_queue (subscribe)"));
+            self->request(db, std::chrono::seconds(2), subscribe_atom::value, self->state.jobs)
+                .then(
+                    [=](caf::ok_atom) {
+                      self->request(self->state.jobs, std::chrono::seconds(2),
+                                    subscribe_atom::value, self->state.gateway)
+                          .then([=](caf::ok_atom) { become_ready(self); },
+                                failed_step(self, "job_queue (subscribe)"));
+                    },
+                    failed_step(self, "db_health (subscribe job_queue)"));
           },
           failed_step(self, "db_health (subscribe)"));
 }
@@ -208,6 +214,7 @@ void on_down(supervisor* self, const caf::down_msg& dm) {
 }
 
 caf::behavior supervisor_impl(supervisor* self, config::settings settings) {
+  log_unexpected_messages(self, "supervisor");
   self->state.settings = std::move(settings);
   self->set_down_handler([=](caf::down_msg& dm) { on_down(self, dm); });
   return {

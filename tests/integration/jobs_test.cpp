@@ -303,3 +303,38 @@ TEST_CASE("SIGQUIT with a running job requeues it at once and exits 131", "[jobs
   CHECK_THAT(d.proc().err(), Catch::Contains("put back to queued job_id=" + id));
   CHECK_THAT(d.proc().err(), Catch::Contains("jobs_requeued=1"));
 }
+
+TEST_CASE("while the database is gone the API answers 503; once restored, jobs land in it",
+          "[jobs][health]") {
+  daemon_process d;
+  REQUIRE(d.start_ready());
+  namespace fs = std::filesystem;
+  std::string db = d.db_path();
+  fs::copy_file(db, db + ".backup");
+  d.home().write("garbage", std::string(8192, 'z'));
+  fs::rename(d.home().file("garbage"), db);
+  REQUIRE(eventually(
+      [&] {
+        auto r = http_get(d.port(), "/api/jobs");
+        return r && r->status == 503;
+      },
+      3s));
+  auto r = http_get(d.port(), "/api/jobs");
+  CHECK(json::parse(r->body)["code"] == "DATABASE_UNAVAILABLE");
+  CHECK(r->header("retry-after") == "2");
+
+  fs::rename(db + ".backup", db);
+  REQUIRE(d.proc().wait_for_stderr("job queue reopened the database", 5s));
+  auto job = post_scan(d.port(), make_tree(d.home(), 5));
+  REQUIRE(job);
+  REQUIRE(job_reaches(d.port(), (*job)["id"], "completed", 10s));
+  CHECK(d.stop(SIGTERM) == 0);
+  // The job is in the file on disk, not in the replaced one.
+  process again(vpo_command(d.home(), {"serve", "--port", std::to_string(d.port())}));
+  REQUIRE(again.wait_for_stderr(ready_line, 10s));
+  auto stored = get_job(d.port(), (*job)["id"]);
+  REQUIRE(stored);
+  CHECK((*stored)["status"] == "completed");
+  again.signal(SIGTERM);
+  CHECK(again.wait(10s) == 0);
+}
