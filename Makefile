@@ -4,7 +4,7 @@ BUILD_DIR ?= build/release
 JOBS ?= 2
 CMAKE_FLAGS ?=
 
-.PHONY: serve test build deps bench format clean
+.PHONY: serve test sanitize build deps bench format clean
 
 serve: build
 	$(BUILD_DIR)/vpo serve
@@ -13,6 +13,13 @@ test: deps
 	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release -DVPO_WERROR=ON $(CMAKE_FLAGS)
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 	cd $(BUILD_DIR) && ctest --output-on-failure --timeout 120 -j $(JOBS)
+
+# The whole suite under AddressSanitizer + UBSan (Debug); leaks and UB fail the run.
+sanitize: deps
+	cmake -S . -B build/sanitize -G Ninja -DCMAKE_BUILD_TYPE=Debug -DVPO_SANITIZE=ON -DVPO_WERROR=ON
+	cmake --build build/sanitize -j $(JOBS)
+	cd build/sanitize && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	  ctest --output-on-failure --timeout 180 -j $(JOBS)
 
 build: deps
 	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
