@@ -122,82 +122,88 @@ init_result on_init(queue* self) {
   return {true, {}};
 }
 
+db::status on_create(queue* self, const job_query& q, job_answer& a) {
+  auto& st = self->state;
+  struct stat dir {};
+  if (::stat(q.spec.path.c_str(), &dir) != 0 || !S_ISDIR(dir.st_mode)) {
+    a.result = job_answer::outcome::invalid;
+    a.message = "field 'path' must name an existing directory";
+    return {};
+  }
+  jobs::job j;
+  j.id = jobs::new_uuid();
+  j.type = q.spec.type;
+  j.priority = q.spec.priority;
+  j.path = q.spec.path;
+  j.created_at = jobs::now_rfc3339();
+  if (auto s = st.store->insert(j); !s.ok()) return s;
+  st.log.info(
+      "job queued",
+      {{"job_id", j.id}, {"job_type", j.type}, {"file_path", j.path}, {"priority", j.priority}});
+  a.result = job_answer::outcome::created;
+  dispatch(self);
+  // The row may have moved to running already: answer with what is stored now.
+  std::optional<jobs::job> now;
+  auto s = st.store->get(j.id, now);
+  a.jobs.push_back(now ? *now : j);
+  return s;
+}
+
+db::status on_cancel(queue* self, const std::string& id, job_answer& a) {
+  auto& st = self->state;
+  std::optional<jobs::job> j;
+  if (auto s = st.store->get(id, j); !s.ok()) return s;
+  if (!j) {
+    a.result = job_answer::outcome::not_found;
+    return {};
+  }
+  if (jobs::is_finished(j->status)) {
+    a.result = job_answer::outcome::conflict;
+    a.message = "job " + j->id + " is already " + j->status;
+    return {};
+  }
+  if (j->status == jobs::status_name::queued) {
+    bool changed = false;
+    if (auto s = st.store->cancel_queued(id, changed); !s.ok()) return s;
+    st.log.info("job cancelled", {{"job_id", id}, {"job_type", j->type}});
+    ++st.finished[j->type + " " + jobs::status_name::cancelled];
+    publish_counts(self);
+    auto s = st.store->get(id, j);
+    if (j) a.jobs.push_back(*j);
+    return s;
+  }
+  // Running: the worker stops at its next step and reports the job cancelled.
+  for (auto& sl : st.slots)
+    if (sl.current && sl.current->id == id) self->send(sl.worker, cancel_atom::value, id);
+  st.log.info("job cancellation requested", {{"job_id", id}, {"job_type", j->type}});
+  a.result = job_answer::outcome::accepted;
+  a.jobs.push_back(*j);
+  return {};
+}
+
 job_answer on_query(queue* self, const job_query& q) {
   auto& st = self->state;
   job_answer a;
   db::status s;
   switch (q.what) {
-    case job_query::op::create: {
-      struct stat dir {};
-      if (::stat(q.spec.path.c_str(), &dir) != 0 || !S_ISDIR(dir.st_mode)) {
-        a.result = job_answer::outcome::invalid;
-        a.message = "field 'path' must name an existing directory";
-        break;
-      }
-      jobs::job j;
-      j.id = jobs::new_uuid();
-      j.type = q.spec.type;
-      j.priority = q.spec.priority;
-      j.path = q.spec.path;
-      j.created_at = jobs::now_rfc3339();
-      if (s = st.store->insert(j); s.ok()) {
-        st.log.info("job queued", {{"job_id", j.id},
-                                   {"job_type", j.type},
-                                   {"file_path", j.path},
-                                   {"priority", j.priority}});
-        a.result = job_answer::outcome::created;
-        a.jobs.push_back(j);
-        dispatch(self);
-        // The row may have moved to running already: answer with what is stored now.
-        std::optional<jobs::job> now;
-        if (st.store->get(j.id, now).ok() && now) a.jobs.front() = *now;
-      }
+    case job_query::op::create:
+      s = on_create(self, q, a);
       break;
-    }
     case job_query::op::list:
       s = st.store->list(q.status, q.limit, a.jobs, a.total);
       break;
     case job_query::op::get: {
       std::optional<jobs::job> j;
-      if (s = st.store->get(q.id, j); s.ok()) {
-        if (j)
-          a.jobs.push_back(*j);
-        else
-          a.result = job_answer::outcome::not_found;
-      }
-      break;
-    }
-    case job_query::op::cancel: {
-      std::optional<jobs::job> j;
-      if (s = st.store->get(q.id, j); !s.ok()) break;
-      if (!j) {
+      s = st.store->get(q.id, j);
+      if (j)
+        a.jobs.push_back(*j);
+      else
         a.result = job_answer::outcome::not_found;
-        break;
-      }
-      if (jobs::is_finished(j->status)) {
-        a.result = job_answer::outcome::conflict;
-        a.message = "job " + j->id + " is already " + j->status;
-        break;
-      }
-      if (j->status == jobs::status_name::queued) {
-        bool changed = false;
-        if (s = st.store->cancel_queued(j->id, changed); s.ok() && changed) {
-          st.log.info("job cancelled", {{"job_id", j->id}, {"job_type", j->type}});
-          ++st.finished[j->type + " " + jobs::status_name::cancelled];
-          std::string id = j->id;  // get() resets its output first
-          st.store->get(id, j);
-          a.jobs.push_back(*j);
-          publish_counts(self);
-        }
-        break;
-      }
-      for (auto& sl : st.slots)
-        if (sl.current && sl.current->id == j->id) self->send(sl.worker, cancel_atom::value, j->id);
-      st.log.info("job cancellation requested", {{"job_id", j->id}, {"job_type", j->type}});
-      a.result = job_answer::outcome::accepted;
-      a.jobs.push_back(*j);
       break;
     }
+    case job_query::op::cancel:
+      s = on_cancel(self, q.id, a);
+      break;
   }
   if (!s.ok()) {
     st.log.error("job store error: " + s.error);

@@ -1,9 +1,9 @@
 // unexpected_test.cpp: an unexpected message is logged through vpo's logger and dropped; the
 // actor keeps working.
-#include <caf/all.hpp>
-#include <catch2/catch.hpp>
 #include <fcntl.h>
 #include <unistd.h>
+#include <caf/all.hpp>
+#include <catch2/catch.hpp>
 
 #include "actors/config_actor.hpp"
 #include "actors/messages.hpp"
@@ -12,8 +12,7 @@
 
 using namespace std::chrono_literals;
 
-TEST_CASE("an unexpected message is logged as a WARNING and the actor keeps working",
-          "[actors]") {
+TEST_CASE("an unexpected message is logged as a WARNING and the actor keeps working", "[actors]") {
   vpo::test::temp_dir dir;
   std::string path = dir.file("log.txt");
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
