@@ -34,8 +34,8 @@ void publish(gateway* self) {
   self->state.server->publish(self->state.snapshot);
 }
 
-init_result on_init(gateway* self) {
-  auto& st = self->state;
+// The bridge: io threads turn requests into messages to this actor.
+net::server_hooks make_hooks(gateway* self) {
   caf::actor me = caf::actor_cast<caf::actor>(self);
   net::server_hooks hooks;
   hooks.api = [me](net::http_request r, net::reply_fn reply) {
@@ -45,21 +45,31 @@ init_result on_init(gateway* self) {
     caf::anon_send(me, livez_call{std::move(reply)});
   };
   hooks.drained = [me] { caf::anon_send(me, http_idle_atom::value); };
+  return hooks;
+}
+
+// A non-loopback address without a token is refused unless the operator accepted the risk.
+std::string check_exposure(gateway_state& st) {
+  if (st.server->bound_to_loopback() || st.options.auth_token) return {};
+  std::string where = st.server->local_endpoint();
+  if (!st.options.allow_unauthenticated)
+    return "refusing to listen on " + where +
+           " without authentication: it is not a loopback address and server.auth_token is "
+           "unset. Set server.auth_token (or VPO_AUTH_TOKEN), bind 127.0.0.1, or set "
+           "server.allow_unauthenticated = true to accept the risk.";
+  st.log.warn("listening on " + where +
+              " without authentication (server.allow_unauthenticated = true): anyone who can "
+              "reach this address can submit and cancel jobs");
+  return {};
+}
+
+init_result on_init(gateway* self) {
+  auto& st = self->state;
   net::server_options opts;
   opts.io_threads = st.options.io_threads;
-  st.server = std::make_unique<net::server>(std::move(hooks), opts);
+  st.server = std::make_unique<net::server>(make_hooks(self), opts);
   std::string err = st.server->listen(st.options.bind, st.options.port);
-  if (err.empty() && !st.server->bound_to_loopback() && !st.options.auth_token) {
-    if (!st.options.allow_unauthenticated)
-      err = "refusing to listen on " + st.server->local_endpoint() +
-            " without authentication: it is not a loopback address and server.auth_token is "
-            "unset. Set server.auth_token (or VPO_AUTH_TOKEN), bind 127.0.0.1, or set "
-            "server.allow_unauthenticated = true to accept the risk.";
-    else
-      st.log.warn("listening on " + st.server->local_endpoint() +
-                  " without authentication (server.allow_unauthenticated = true): anyone who "
-                  "can reach this address can submit and cancel jobs");
-  }
+  if (err.empty()) err = check_exposure(st);
   if (!err.empty()) {
     st.server.reset();
     return {false, err};
