@@ -170,3 +170,13 @@ TEST_CASE("an unknown key in an owned section warns once with a suggestion", "[c
   CHECK_THAT(r.err, Catch::Contains("did you mean server.shutdown_timeout?"));
   CHECK(r.err.find("WARN") == r.err.rfind("WARN"));
 }
+
+TEST_CASE("the shipped example config passes serve --check without warnings", "[cli]") {
+  temp_dir home;
+  auto r = run(vpo_cmd(
+      home, {"serve", "--check", "--config", VPO_SOURCE_DIR "/contrib/config/vpo.example.toml"}));
+  CHECK(r.code == 0);
+  CHECK(r.err.empty());
+  CHECK_THAT(r.out,
+             Catch::Matches(R"((.|\n)*database_path +/var/lib/vpo/library\.db +file\n(.|\n)*)"));
+}
