@@ -68,9 +68,6 @@ TEST_CASE("database replaced -> degraded 503 -> restored -> healthy, each transi
           "[health]") {
   daemon_process d;
   REQUIRE(d.start_ready());
-  namespace fs = std::filesystem;
-  std::string db = d.db_path();
-  fs::copy_file(db, db + ".backup");
   auto status_is = [&](const std::string& want, int code) {
     auto r = http_get(d.port(), "/health");
     return r && r->status == code && json::parse(r->body)["status"] == want;
@@ -78,8 +75,7 @@ TEST_CASE("database replaced -> degraded 503 -> restored -> healthy, each transi
   REQUIRE(status_is("healthy", 200));
 
   auto replaced_at = std::chrono::steady_clock::now();
-  d.home().write("garbage", std::string(8192, 'z'));
-  fs::rename(d.home().file("garbage"), db);
+  d.replace_database_with_garbage();
   REQUIRE(eventually([&] { return status_is("degraded", 503); }, 2000ms));
   CHECK(std::chrono::steady_clock::now() - replaced_at < 2100ms);
   auto body = json::parse(http_get(d.port(), "/health")->body);
@@ -90,7 +86,7 @@ TEST_CASE("database replaced -> degraded 503 -> restored -> healthy, each transi
   CHECK_THAT(ready->body, Catch::StartsWith("database disconnected"));
 
   auto restored_at = std::chrono::steady_clock::now();
-  fs::rename(db + ".backup", db);
+  d.restore_database();
   REQUIRE(eventually([&] { return status_is("healthy", 200); }, 2000ms));
   CHECK(std::chrono::steady_clock::now() - restored_at < 2100ms);
 

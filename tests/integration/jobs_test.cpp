@@ -308,11 +308,7 @@ TEST_CASE("while the database is gone the API answers 503; once restored, jobs l
           "[jobs][health]") {
   daemon_process d;
   REQUIRE(d.start_ready());
-  namespace fs = std::filesystem;
-  std::string db = d.db_path();
-  fs::copy_file(db, db + ".backup");
-  d.home().write("garbage", std::string(8192, 'z'));
-  fs::rename(d.home().file("garbage"), db);
+  d.replace_database_with_garbage();
   REQUIRE(eventually(
       [&] {
         auto r = http_get(d.port(), "/api/jobs");
@@ -323,7 +319,7 @@ TEST_CASE("while the database is gone the API answers 503; once restored, jobs l
   CHECK(json::parse(r->body)["code"] == "DATABASE_UNAVAILABLE");
   CHECK(r->header("retry-after") == "2");
 
-  fs::rename(db + ".backup", db);
+  d.restore_database();
   REQUIRE(d.proc().wait_for_stderr("job queue reopened the database", 5s));
   auto job = post_scan(d.port(), make_tree(d.home(), 5));
   REQUIRE(job);

@@ -1,6 +1,8 @@
 // daemon.cpp: the integration tests' daemon launcher.
 #include "tests/support/daemon.hpp"
 
+#include <filesystem>
+
 #include "tests/support/http_client.hpp"
 
 namespace vpo::test {
@@ -27,6 +29,16 @@ bool daemon_process::start_ready(std::vector<std::string> args,
                                  std::map<std::string, std::string> env) {
   start(std::move(args), std::move(env));
   return proc_->wait_for_stderr(ready_line, std::chrono::seconds(10));
+}
+
+void daemon_process::replace_database_with_garbage() {
+  std::filesystem::copy_file(db_path(), db_path() + ".backup");
+  home_.write("garbage", std::string(8192, 'z'));
+  std::filesystem::rename(home_.file("garbage"), db_path());
+}
+
+void daemon_process::restore_database() {
+  std::filesystem::rename(db_path() + ".backup", db_path());
 }
 
 std::optional<int> daemon_process::stop(int signo, std::chrono::milliseconds timeout) {

@@ -27,6 +27,10 @@ class daemon_process {
   std::uint16_t port() const { return port_; }
   const temp_dir& home() const { return home_; }
   std::string db_path() const { return home_.path() + "/.vpo/library.db"; }
+  /// Keeps a copy of the database, then atomically replaces the file with garbage (rename).
+  void replace_database_with_garbage();
+  /// Puts the copy made by replace_database_with_garbage() back in place (rename).
+  void restore_database();
   /// Sends a signal and waits for the exit code (nullopt after `timeout`).
   std::optional<int> stop(int signo, std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
