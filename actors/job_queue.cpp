@@ -1,310 +1,529 @@
-// job_queue.cpp: enqueue, claim, progress, finish, requeue, recover; dispatch to workers.
+// job_queue.cpp: dispatch to workers, the API's job requests, drain and force. No I/O here.
 #include "actors/job_queue.hpp"
-
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <caf/all.hpp>
 #include <map>
-#include <memory>
 #include <optional>
+#include <set>
 
 #include "actors/job_worker.hpp"
 #include "actors/messages.hpp"
+#include "actors/store.hpp"
 #include "actors/unexpected.hpp"
-#include "db/library.hpp"
-#include "jobs/job_store.hpp"
 #include "logging/log.hpp"
 
 namespace vpo::actors {
 namespace {
 
+using namespace std::chrono_literals;
+using clock = std::chrono::steady_clock;
+constexpr auto high = caf::message_priority::high;
+using retry_atom = caf::atom_constant<caf::atom("retry")>;  // timer: claim or finish again
+
 struct slot {
   caf::actor worker;
   std::optional<jobs::job> current;
+  std::optional<job_done> done;  // reported by the worker, not yet recorded by the store
 };
 
 struct queue_state {
   job_queue_options options;
-  db::connection conn;
-  std::unique_ptr<jobs::job_store> store;  // after conn: its statements finalize first
+  caf::actor store, reader;
   std::vector<slot> slots;
   std::vector<caf::actor> subscribers;
   bool draining = false;
   bool forcing = false;
+  bool claiming = false;
+  bool retry_armed = false;
+  bool store_failing = false;  // log a failing store once per streak
+  bool counting = false, counts_dirty = false;
+  bool database_connected = true;
   caf::response_promise drain_promise;
   bool drain_pending = false;
+  int unclaims = 0;  // claims being given back
+  std::optional<caf::response_promise> force_waiting;  // the force waits for claims to settle
   std::int32_t completed_in_drain = 0;
+  std::set<std::string> cancel_on_claim;         // cancelled while its claim was in flight
   std::map<std::string, std::int64_t> finished;  // "type outcome" -> count, this process
-  bool database_connected = true;
   logging::logger log{"vpo.jobs"};
   static inline const char* name = "vpo.job_queue";
 };
 
 using queue = caf::stateful_actor<queue_state>;
 
-std::size_t running(queue* self) {
+// One record about a job, with its context fields (and the status it ended with, if any).
+void log_job(const logging::logger& log, config::log_level level, const std::string& message,
+             const jobs::job& j, const std::string& status = "") {
+  if (status.empty())
+    log.log(level, message,
+            {{"job_id", j.id}, {"job_type", j.type}, {"file_path", j.path}, {"attempts", j.attempts}});
+  else
+    log.log(level, message,
+            {{"job_id", j.id},
+             {"job_type", j.type},
+             {"file_path", j.path},
+             {"attempts", j.attempts},
+             {"status", status}});
+}
+
+std::int64_t steady_ns_in(std::chrono::milliseconds d) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>((clock::now() + d).time_since_epoch())
+      .count();
+}
+
+slot* slot_of(queue* self, const std::string& id) {
+  for (auto& s : self->state.slots)
+    if (s.current && s.current->id == id) return &s;
+  return nullptr;
+}
+
+std::size_t busy(queue* self) {
   std::size_t n = 0;
   for (auto& s : self->state.slots) n += s.current ? 1 : 0;
   return n;
 }
 
+// Counts come from the reader after each change; one request at a time, coalesced.
 void publish_counts(queue* self) {
   auto& st = self->state;
-  jobs::job_store::status_counts n;
-  if (auto s = st.store->counts(n); !s.ok()) {
-    st.log.error("cannot count jobs: " + s.error);
+  if (st.counting) {
+    st.counts_dirty = true;
     return;
   }
-  job_counts c{n.queued,   n.running,   n.completed,
-               n.failed,   n.cancelled, static_cast<std::int32_t>(st.slots.size()),
-               st.finished};
-  for (auto& sub : st.subscribers) self->send(sub, c);
+  st.counting = true;
+  self->request(st.reader, 5s, count_atom::value)
+      .then(
+          [=](const jobs::queue_store::status_counts& n) {
+            auto& s = self->state;
+            job_counts c{n.queued,    n.running, n.completed, n.failed,
+                         n.cancelled, static_cast<std::int32_t>(s.slots.size()), s.finished};
+            for (auto& sub : s.subscribers) self->send(sub, c);
+            s.counting = false;
+            if (std::exchange(s.counts_dirty, false)) publish_counts(self);
+          },
+          [=](caf::error&) {
+            self->state.counting = false;
+            self->state.counts_dirty = false;
+          });
 }
 
-void dispatch(queue* self) {
+void store_failed(queue* self, const std::string& what, const std::string& error) {
   auto& st = self->state;
-  if (st.draining) return;
-  for (auto& sl : st.slots) {
-    if (sl.current) continue;
-    std::optional<jobs::job> next;
-    if (auto s = st.store->claim_next(::getpid(), next); !s.ok()) {
-      st.log.error("cannot claim a job: " + s.error);
-      break;
-    }
-    if (!next) break;
-    st.log.info("job started", {{"job_id", next->id},
-                                {"job_type", next->type},
-                                {"file_path", next->path},
-                                {"attempt", next->attempts}});
-    sl.current = next;
-    self->send(sl.worker, run_job{*next});
+  if (!std::exchange(st.store_failing, true)) st.log.error(what + ": " + error + "; retrying");
+  if (!std::exchange(st.retry_armed, true)) self->delayed_send(self, 500ms, retry_atom::value);
+}
+
+void store_ok(queue* self) {
+  if (std::exchange(self->state.store_failing, false))
+    self->state.log.info("the job store works again");
+}
+
+// No claim in flight and none being given back: the database holds no job of ours in between.
+bool settled(queue* self) {
+  return !self->state.claiming && self->state.unclaims == 0;
+}
+
+void run_force(queue* self, caf::response_promise rp);
+
+// Called whenever a claim settles: a waiting drain or force may go on.
+void check_settled(queue* self) {
+  auto& st = self->state;
+  if (st.force_waiting && settled(self)) {
+    auto rp = *st.force_waiting;
+    st.force_waiting.reset();
+    run_force(self, rp);
   }
-  publish_counts(self);
 }
 
 void check_drained(queue* self) {
   auto& st = self->state;
-  if (!st.drain_pending || running(self) > 0) return;
+  if (!st.drain_pending || busy(self) > 0 || !settled(self)) return;
   st.drain_pending = false;
   st.drain_promise.deliver(drained_atom::value,
                            participant_report{"jobs", st.completed_in_drain, 0});
 }
 
-init_result on_init(queue* self) {
+void dispatch(queue* self);
+
+void start_job(queue* self, const jobs::job& j) {
   auto& st = self->state;
-  db::file_identity id;
-  db::status s =
-      db::open_library(st.options.database_path, db::open_mode::existing_only, 5000, st.conn, id);
-  if (!s.ok()) return {false, "job queue: " + s.error + ". " + db::fix_hint(s)};
-  st.store = std::make_unique<jobs::job_store>(st.conn);
-  jobs::job_store::recovery rec;
-  if (s = st.store->recover(st.options.max_attempts, rec); !s.ok())
-    return {false, "job queue: cannot recover interrupted jobs: " + s.error};
-  for (auto& j : rec.requeued)
-    st.log.warn(
-        "job left running by a stopped process put back to queued",
-        {{"job_id", j.id}, {"job_type", j.type}, {"file_path", j.path}, {"attempts", j.attempts}});
-  for (auto& j : rec.failed) ++st.finished[j.type + " " + jobs::status_name::failed];
-  for (auto& j : rec.failed)
-    st.log.error(
-        "job failed: " + *j.error,
-        {{"job_id", j.id}, {"job_type", j.type}, {"file_path", j.path}, {"attempts", j.attempts}});
-  job_worker_options wo;
-  wo.database_path = st.options.database_path;
-  apply_test_throttle(wo);
-  for (int i = 0; i < st.options.workers; ++i) {
-    auto w = spawn_job_worker(self->system(), caf::actor_cast<caf::actor>(self), wo);
-    self->link_to(w);  // workers end with the queue
-    st.slots.push_back({w, std::nullopt});
-  }
-  dispatch(self);
-  return {true, {}};
+  for (auto& sl : st.slots)
+    if (!sl.current) {
+      log_job(st.log, config::log_level::info, "job started", j);
+      sl.current = j;
+      self->send(sl.worker, run_job{j});
+      break;
+    }
+  publish_counts(self);
 }
 
-db::status on_create(queue* self, const job_query& q, job_answer& a) {
+// Claimed just as the drain began (or cancelled meanwhile): give it back, never started.
+void give_back(queue* self, const jobs::job& j) {
   auto& st = self->state;
-  struct stat dir {};
-  if (::stat(q.spec.path.c_str(), &dir) != 0 || !S_ISDIR(dir.st_mode)) {
-    a.result = job_answer::outcome::invalid;
-    a.message = "field 'path' must name an existing directory";
-    return {};
+  ++st.unclaims;
+  store_op op;
+  op.what = store_op::kind::unclaim;
+  op.id = j.id;
+  auto settle = [=] {
+    --self->state.unclaims;
+    check_settled(self);
+    check_drained(self);
+  };
+  self->request<high>(st.store, 700ms, std::move(op))
+      .then([=](const store_reply&) { settle(); },
+            [=](caf::error&) {
+              self->state.log.error("cannot give back job " + j.id + "; the next start will");
+              settle();
+            });
+}
+
+void on_claimed(queue* self, const store_reply& r) {
+  auto& st = self->state;
+  st.claiming = false;
+  if (!r.ok) {
+    store_failed(self, "cannot claim a job", r.error);
+  } else {
+    store_ok(self);
+    if (r.job && (st.draining || st.cancel_on_claim.erase(r.job->id) > 0)) {
+      give_back(self, *r.job);
+    } else if (r.job) {
+      start_job(self, *r.job);
+      dispatch(self);
+    }
   }
+  check_settled(self);
+  check_drained(self);
+}
+
+void dispatch(queue* self) {
+  auto& st = self->state;
+  if (st.draining || st.claiming || !st.database_connected || busy(self) == st.slots.size())
+    return;
+  st.claiming = true;
+  store_op op;
+  op.what = store_op::kind::claim;
+  op.not_after_ns = steady_ns_in(4s);  // a claim answered too late never happened
+  self->request<high>(st.store, 5s, std::move(op))
+      .then([=](const store_reply& r) { on_claimed(self, r); },
+            [=](caf::error& err) {
+              self->state.claiming = false;
+              store_failed(self, "cannot claim a job", self->system().render(err));
+              check_settled(self);
+              check_drained(self);
+            });
+}
+
+// Records a job's end (retried until the store takes it); the slot is free only then.
+void record_done(queue* self, const std::string& id) {
+  auto& st = self->state;
+  auto* sl = slot_of(self, id);
+  if (!sl || !sl->done) return;
+  store_op op;
+  op.what = store_op::kind::finish;
+  op.id = id;
+  op.status = sl->done->status;
+  op.error = sl->done->status == jobs::status_name::cancelled ? "" : sl->done->error;
+  op.summary_json = sl->done->summary_json;
+  self->request<high>(st.store, 5s, std::move(op))
+      .then(
+          [=](const store_reply& r) {
+            auto& s = self->state;
+            auto* slot = slot_of(self, id);
+            if (!slot || !slot->done) return;
+            if (!r.ok) return store_failed(self, "cannot record the end of job " + id, r.error);
+            store_ok(self);
+            const auto& d = *slot->done;
+            if (r.changed) ++s.finished[slot->current->type + " " + d.status];
+            if (d.status == jobs::status_name::failed)
+              log_job(s.log, config::log_level::error, "job failed: " + d.error, *slot->current,
+                      d.status);
+            else
+              log_job(s.log, config::log_level::info, "job " + d.status, *slot->current,
+                      d.status);
+            if (s.draining && d.status == jobs::status_name::completed) ++s.completed_in_drain;
+            slot->current.reset();
+            slot->done.reset();
+            publish_counts(self);
+            check_drained(self);
+            dispatch(self);
+          },
+          [=](caf::error& err) {
+            store_failed(self, "cannot record the end of job " + id, self->system().render(err));
+          });
+}
+
+void on_retry(queue* self) {
+  auto& st = self->state;
+  st.retry_armed = false;
+  for (auto& sl : st.slots)
+    if (sl.current && sl.done) record_done(self, sl.current->id);
+  dispatch(self);
+}
+
+void on_done(queue* self, const job_done& d) {
+  auto* sl = slot_of(self, d.id);
+  if (!sl || sl->done || self->state.forcing) return;
+  sl->done = d;
+  record_done(self, d.id);
+}
+
+void answer(caf::response_promise rp, job_answer a) {
+  rp.deliver(std::move(a));
+}
+
+job_answer unavailable(std::string code, std::string message) {
+  job_answer a;
+  a.result = job_answer::outcome::unavailable;
+  a.code = std::move(code);
+  a.message = std::move(message);
+  return a;
+}
+
+void insert_job(queue* self, caf::response_promise rp, const job_query& q) {
   jobs::job j;
   j.id = jobs::new_uuid();
   j.type = q.spec.type;
   j.priority = q.spec.priority;
   j.path = q.spec.path;
   j.created_at = jobs::now_rfc3339();
-  if (auto s = st.store->insert(j); !s.ok()) return s;
-  st.log.info(
-      "job queued",
-      {{"job_id", j.id}, {"job_type", j.type}, {"file_path", j.path}, {"priority", j.priority}});
-  a.result = job_answer::outcome::created;
-  dispatch(self);
-  // The row may have moved to running already: answer with what is stored now.
-  std::optional<jobs::job> now;
-  auto s = st.store->get(j.id, now);
-  a.jobs.push_back(now ? *now : j);
-  return s;
+  store_op op;
+  op.what = store_op::kind::insert;
+  op.job = j;
+  op.not_after_ns = steady_ns_in(1500ms);
+  self->request<high>(self->state.store, 2500ms, std::move(op))
+      .then(
+          [=](const store_reply& r) mutable {
+            if (!r.ok || r.expired)
+              return answer(rp, unavailable("DATABASE_UNAVAILABLE",
+                                            r.expired ? "the job store was too slow; the job was "
+                                                        "not created, retry"
+                                                      : "the job was not created: " + r.error));
+            self->state.log.info("job queued", {{"job_id", j.id},
+                                                {"job_type", j.type},
+                                                {"file_path", j.path},
+                                                {"priority", j.priority}});
+            job_answer a;
+            a.result = job_answer::outcome::created;
+            a.jobs.push_back(j);
+            answer(rp, std::move(a));
+            publish_counts(self);
+            dispatch(self);
+          },
+          [=](caf::error&) mutable {
+            answer(rp, unavailable("DATABASE_UNAVAILABLE",
+                                   "the job store did not answer in time; the job was not "
+                                   "created, retry"));
+          });
 }
 
-db::status on_cancel(queue* self, const std::string& id, job_answer& a) {
-  auto& st = self->state;
-  std::optional<jobs::job> j;
-  if (auto s = st.store->get(id, j); !s.ok()) return s;
-  if (!j) {
-    a.result = job_answer::outcome::not_found;
-    return {};
-  }
-  if (jobs::is_finished(j->status)) {
-    a.result = job_answer::outcome::conflict;
-    a.message = "job " + j->id + " is already " + j->status;
-    return {};
-  }
-  if (j->status == jobs::status_name::queued) {
-    bool changed = false;
-    if (auto s = st.store->cancel_queued(id, changed); !s.ok()) return s;
-    st.log.info("job cancelled", {{"job_id", id}, {"job_type", j->type}});
-    ++st.finished[j->type + " " + jobs::status_name::cancelled];
-    publish_counts(self);
-    auto s = st.store->get(id, j);
-    if (j) a.jobs.push_back(*j);
-    return s;
-  }
-  // Running: the worker stops at its next step and reports the job cancelled.
-  for (auto& sl : st.slots)
-    if (sl.current && sl.current->id == id) self->send(sl.worker, cancel_atom::value, id);
-  st.log.info("job cancellation requested", {{"job_id", id}, {"job_type", j->type}});
-  a.result = job_answer::outcome::accepted;
-  a.jobs.push_back(*j);
-  return {};
+caf::response_promise on_create(queue* self, const job_query& q) {
+  auto rp = self->make_response_promise();
+  auto check = spawn_path_check(self->system());
+  self->request(check, 1500ms, check_atom::value, q.spec.path)
+      .then(
+          [=](const std::string& why) mutable {
+            if (!why.empty()) {
+              job_answer a;
+              a.result = job_answer::outcome::invalid;
+              a.message = "field 'path' must name an existing directory (" + why + ")";
+              return answer(rp, std::move(a));
+            }
+            insert_job(self, rp, q);
+          },
+          [=](caf::error&) mutable {
+            answer(rp, unavailable("PATH_CHECK_TIMEOUT",
+                                   "the file system did not answer within 1.5 s when checking "
+                                   "field 'path'; nothing was created"));
+          });
+  return rp;
 }
 
-job_answer on_query(queue* self, const job_query& q) {
+caf::response_promise on_cancel(queue* self, const std::string& id) {
   auto& st = self->state;
-  job_answer a;
-  db::status s;
+  auto rp = self->make_response_promise();
+  if (auto* sl = slot_of(self, id)) {
+    // Running here: the worker ends it at once (high priority: never behind its steps).
+    if (!sl->done) self->send<high>(sl->worker, cancel_atom::value, id);
+    log_job(st.log, config::log_level::info, "job cancellation requested", *sl->current);
+    job_answer a;
+    a.result = job_answer::outcome::accepted;
+    a.jobs.push_back(*sl->current);
+    answer(rp, std::move(a));
+    return rp;
+  }
+  store_op op;
+  op.what = store_op::kind::cancel_queued;
+  op.id = id;
+  self->request<high>(st.store, 3s, std::move(op))
+      .then(
+          [=](const store_reply& r) mutable {
+            auto& s = self->state;
+            job_answer a;
+            if (!r.ok) return answer(rp, unavailable("DATABASE_UNAVAILABLE", r.error));
+            if (!r.job) {
+              a.result = job_answer::outcome::not_found;
+            } else if (r.changed) {
+              log_job(s.log, config::log_level::info, "job cancelled", *r.job);
+              ++s.finished[r.job->type + " " + jobs::status_name::cancelled];
+              a.jobs.push_back(*r.job);
+              publish_counts(self);
+            } else if (jobs::is_finished(r.job->status)) {
+              a.result = job_answer::outcome::conflict;
+              a.message = "job " + r.job->id + " is already " + r.job->status;
+            } else {  // running, its claim on the way here: cancelled when it arrives
+              s.cancel_on_claim.insert(id);
+              a.result = job_answer::outcome::accepted;
+              a.jobs.push_back(*r.job);
+            }
+            answer(rp, std::move(a));
+          },
+          [=](caf::error&) mutable {
+            answer(rp, unavailable("DATABASE_UNAVAILABLE", "the job store did not answer"));
+          });
+  return rp;
+}
+
+caf::response_promise on_query(queue* self, const job_query& q) {
   switch (q.what) {
     case job_query::op::create:
-      s = on_create(self, q, a);
-      break;
-    case job_query::op::list:
-      s = st.store->list(q.status, q.limit, a.jobs, a.total);
-      break;
-    case job_query::op::get: {
-      std::optional<jobs::job> j;
-      s = st.store->get(q.id, j);
-      if (j)
-        a.jobs.push_back(*j);
-      else
-        a.result = job_answer::outcome::not_found;
-      break;
-    }
+      return on_create(self, q);
     case job_query::op::cancel:
-      s = on_cancel(self, q.id, a);
-      break;
-  }
-  if (!s.ok()) {
-    st.log.error("job store error: " + s.error);
-    a = {};
-    a.result = job_answer::outcome::failed;
-    a.message = "the job store failed: " + s.error;
-  }
-  return a;
-}
-
-void on_done(queue* self, const job_done& d) {
-  auto& st = self->state;
-  for (auto& sl : st.slots)
-    if (sl.current && sl.current->id == d.id) {
-      bool changed = false;
-      auto opt = [](const std::string& v) {
-        return v.empty() ? std::nullopt : std::optional<std::string>(v);
-      };
-      if (auto s = st.store->finish(d.id, d.status, opt(d.error), opt(d.summary_json), changed);
-          !s.ok())
-        st.log.error("cannot record the end of job " + d.id + ": " + s.error);
-      logging::fields ctx = {{"job_id", d.id},
-                             {"job_type", sl.current->type},
-                             {"file_path", sl.current->path},
-                             {"status", d.status}};
-      if (changed) ++st.finished[sl.current->type + " " + d.status];
-      if (d.status == jobs::status_name::failed)
-        st.log.error("job failed: " + d.error, ctx);
-      else
-        st.log.info("job " + d.status, ctx);
-      sl.current.reset();
-      if (st.draining && d.status == jobs::status_name::completed) ++st.completed_in_drain;
+      return on_cancel(self, q.id);
+    default: {
+      auto rp = self->make_response_promise();
+      rp.delegate(self->state.reader, q);  // reads never wait for a write
+      return rp;
     }
-  if (st.draining) {
-    publish_counts(self);
-    return check_drained(self);
   }
-  dispatch(self);
 }
 
+// The forced stop: stop the workers, then put every job that ran back to queued in one request
+// to the store (high priority), before replying. Bounded: 100 ms for the workers, 1 s in all.
 caf::response_promise on_force(queue* self) {
   auto& st = self->state;
   st.draining = st.forcing = true;
-  auto rp = std::make_shared<caf::response_promise>(self->make_response_promise());
-  auto pending = std::make_shared<std::size_t>(running(self));
-  auto requeued = std::make_shared<std::int32_t>(0);
-  if (*pending == 0) {
-    rp->deliver(forced_atom::value, participant_report{"jobs", st.completed_in_drain, 0});
-    return *rp;
-  }
-  for (auto& sl : st.slots) {
-    if (!sl.current) continue;
-    auto j = *sl.current;
-    auto put_back = [=]() {
-      auto& s2 = self->state;
-      bool changed = false;
-      if (auto s = s2.store->requeue(j.id, changed); !s.ok()) {
-        s2.log.error("cannot put job " + j.id + " back to queued: " + s.error);
-      } else if (changed) {  // not changed: it finished just before the force arrived
-        ++*requeued;
-        s2.log.warn("job stopped by the forced shutdown and put back to queued",
-                    {{"job_id", j.id},
-                     {"job_type", j.type},
-                     {"file_path", j.path},
-                     {"attempts", j.attempts}});
-      }
-      for (auto& other : s2.slots)
-        if (other.current && other.current->id == j.id) other.current.reset();
-      if (--*pending == 0) {
-        publish_counts(self);
-        rp->deliver(forced_atom::value,
-                    participant_report{"jobs", s2.completed_in_drain, *requeued});
-      }
-    };
-    self->request(sl.worker, std::chrono::milliseconds(900), force_atom::value)
-        .then([=](forced_atom, const std::string&) { put_back(); },
-              [=](caf::error&) { put_back(); });
-  }
-  return *rp;
+  auto rp = self->make_response_promise();
+  if (settled(self))
+    run_force(self, rp);
+  else
+    st.force_waiting = rp;  // a claim is on its way: it is given back first
+  return rp;
 }
 
-// db_health's verdict. When the file comes back (restored or replaced by a valid copy), this
-// connection may still point at the old, unlinked file: reopen it so jobs land in the real one.
-void on_db_status(queue* self, const db_status& s) {
+void run_force(queue* self, caf::response_promise rp) {
   auto& st = self->state;
-  bool came_back = s.connected && !st.database_connected;
-  st.database_connected = s.connected;
-  if (!came_back) return;
-  db::connection fresh;
-  db::file_identity id;
-  if (auto r =
-          db::open_library(st.options.database_path, db::open_mode::existing_only, 5000, fresh, id);
-      !r.ok()) {
-    st.log.error("job queue: cannot reopen the database: " + r.error);
+  auto stopped = std::make_shared<std::vector<jobs::job>>();
+  for (auto& sl : st.slots)
+    if (sl.current) stopped->push_back(*sl.current);
+  if (stopped->empty()) {
+    rp.deliver(forced_atom::value, participant_report{"jobs", st.completed_in_drain, 0});
     return;
   }
-  st.store.reset();  // finalize statements before their connection closes
-  st.conn = std::move(fresh);
-  st.store = std::make_unique<jobs::job_store>(st.conn);
-  st.log.info("job queue reopened the database", {{"file_path", st.options.database_path}});
-  dispatch(self);
+  auto requeue = [=]() mutable {
+    store_op op;
+    op.what = store_op::kind::requeue;
+    op.jobs = *stopped;
+    self->request<high>(self->state.store, 700ms, std::move(op))
+        .then(
+            [=](const store_reply& r) mutable {
+              auto& s = self->state;
+              if (!r.ok)
+                s.log.error("cannot put stopped jobs back to queued: " + r.error +
+                            "; the next start will");
+              for (const auto& id : r.ids)
+                for (auto& j : *stopped)
+                  if (j.id == id)
+                    log_job(s.log, config::log_level::warning,
+                            "job stopped by the forced shutdown and put back to queued", j);
+              for (auto& sl : s.slots) sl.current.reset(), sl.done.reset();
+              publish_counts(self);
+              rp.deliver(forced_atom::value,
+                         participant_report{"jobs", s.completed_in_drain,
+                                            static_cast<std::int32_t>(r.ids.size())});
+            },
+            [=](caf::error& err) mutable {
+              self->state.log.error("the job store did not put the stopped jobs back to queued (" +
+                                    self->system().render(err) + "); the next start will");
+              rp.deliver(forced_atom::value,
+                         participant_report{"jobs", self->state.completed_in_drain, 0});
+            });
+  };
+  auto pending = std::make_shared<std::size_t>(stopped->size());
+  for (auto& sl : st.slots) {
+    if (!sl.current) continue;
+    auto id = sl.current->id;
+    auto one_done = [=](const std::string& summary) mutable {
+      for (auto& j : *stopped)
+        if (j.id == id && !summary.empty()) j.summary_json = summary;
+      if (--*pending == 0) requeue();
+    };
+    self->request<high>(sl.worker, 100ms, force_atom::value)
+        .then([=](const job_stopped& s) mutable { one_done(s.summary_json); },
+              [=](caf::error&) mutable { one_done(""); });
+  }
+}
+
+caf::response_promise on_drain(queue* self) {
+  auto& st = self->state;
+  st.draining = true;
+  st.drain_promise = self->make_response_promise();
+  st.drain_pending = true;
+  if (auto n = busy(self); n > 0)
+    st.log.info("draining: waiting for " + std::to_string(n) + " running job(s)",
+                {{"jobs_in_flight", static_cast<long long>(n)}});
+  auto rp = st.drain_promise;
+  check_drained(self);
+  return rp;
+}
+
+void on_recovered(queue* self, const store_recovery& rec) {
+  auto& st = self->state;
+  for (auto& j : rec.requeued)
+    log_job(st.log, config::log_level::warning,
+            "job left running by a stopped process put back to queued", j);
+  for (auto& j : rec.failed) {
+    ++st.finished[j.type + " " + jobs::status_name::failed];
+    log_job(st.log, config::log_level::error, "job failed: " + j.error.value_or(""), j);
+  }
+}
+
+caf::response_promise on_init(queue* self) {
+  auto& st = self->state;
+  auto rp = self->make_response_promise();
+  auto me = caf::actor_cast<caf::actor>(self);
+  st.store = spawn_store(self->system(), st.options.database_path);
+  st.reader = spawn_reader(self->system(), st.options.database_path);
+  self->link_to(st.store);  // they end with the queue
+  self->link_to(st.reader);
+  self->request(st.store, 30s, init_atom::value, st.options.max_attempts)
+      .then(
+          [=](const store_recovery& rec) mutable {
+            if (!rec.ok) return rp.deliver(init_result{false, rec.error});
+            on_recovered(self, rec);
+            self->request(self->state.reader, 10s, init_atom::value)
+                .then(
+                    [=](const init_result& r) mutable {
+                      auto& s = self->state;
+                      if (!r.ok) return rp.deliver(r);
+                      job_worker_options wo;
+                      wo.database_path = s.options.database_path;
+                      for (int i = 0; i < s.options.workers; ++i) {
+                        auto w = spawn_job_worker(self->system(), me, s.store, wo);
+                        self->link_to(w);
+                        s.slots.push_back({w, std::nullopt, std::nullopt});
+                      }
+                      dispatch(self);
+                      rp.deliver(init_result{true, {}});
+                    },
+                    [=](caf::error& e) mutable {
+                      rp.deliver(init_result{false, "job reader did not start: " +
+                                                        self->system().render(e)});
+                    });
+          },
+          [=](caf::error& e) mutable {
+            rp.deliver(init_result{false, "job store did not start: " + self->system().render(e)});
+          });
+  return rp;
 }
 
 caf::behavior queue_impl(queue* self, job_queue_options options) {
@@ -318,25 +537,18 @@ caf::behavior queue_impl(queue* self, job_queue_options options) {
         return caf::ok_atom::value;
       },
       [=](const job_query& q) { return on_query(self, q); },
-      [=](const db_status& s) { on_db_status(self, s); },
-      [=](const job_progress& p) {
-        if (auto s = self->state.store->set_progress(p.id, p.percent); !s.ok())
-          self->state.log.warn("cannot record progress: " + s.error, {{"job_id", p.id}});
+      [=](const db_status& s) {
+        auto& st = self->state;
+        bool came_back = s.connected && !st.database_connected;
+        st.database_connected = s.connected;
+        // Ahead of any batch: the store reopens before it writes again.
+        self->send<high>(st.store, s);
+        self->send(st.reader, s);
+        if (came_back) dispatch(self);
       },
       [=](const job_done& d) { on_done(self, d); },
-      [=](drain_atom, std::int64_t) -> caf::response_promise {
-        auto& st = self->state;
-        st.draining = true;
-        auto rp = self->make_response_promise();
-        st.drain_promise = rp;
-        st.drain_pending = true;
-        auto n = running(self);
-        if (n > 0)
-          st.log.info("draining: waiting for " + std::to_string(n) + " running job(s)",
-                      {{"jobs_in_flight", static_cast<long long>(n)}});
-        check_drained(self);
-        return rp;
-      },
+      [=](retry_atom) { on_retry(self); },
+      [=](drain_atom, std::int64_t) { return on_drain(self); },
       [=](force_atom) { return on_force(self); },
   };
 }
@@ -344,7 +556,7 @@ caf::behavior queue_impl(queue* self, job_queue_options options) {
 }  // namespace
 
 caf::actor spawn_job_queue(caf::actor_system& sys, job_queue_options options) {
-  return sys.spawn<caf::detached>(queue_impl, std::move(options));
+  return sys.spawn(queue_impl, std::move(options));
 }
 
 }  // namespace vpo::actors

@@ -1,4 +1,5 @@
-// job_queue.hpp: the detached owner of the jobs table, its workers, and the jobs' drain.
+// job_queue.hpp: the jobs' control plane: dispatch, cancel, drain and force. It does no I/O:
+// writes go to the store actor, reads to the reader, so it answers within milliseconds.
 #pragma once
 
 #include <caf/fwd.hpp>
@@ -12,11 +13,12 @@ struct job_queue_options {
   int max_attempts = 3;  ///< a job interrupted this many times by crashes becomes failed
 };
 
-/// `init_atom`: opens its connection, recovers jobs left running by a dead process, starts the
-/// workers, replies `init_result`. Answers `job_query` with `job_answer`; pushes `job_counts` to
-/// subscribers (`subscribe_atom, actor`). A drain participant: `drain_atom, int64` -> claims
-/// nothing new, replies `drained_atom, participant_report` when no job runs; `force_atom` ->
-/// running jobs stop at their next step and go back to queued.
+/// `init_atom`: spawns the store (recovers jobs left running by a dead process), the reader and
+/// the workers (all linked: they end with the queue), replies `init_result`. Answers `job_query`
+/// with `job_answer`; pushes `job_counts` to subscribers (`subscribe_atom, actor`). A drain
+/// participant: `drain_atom, int64` -> claims nothing new, replies `drained_atom,
+/// participant_report` when no job runs; `force_atom` -> stops the running jobs and puts them
+/// back to queued in the database before it replies `forced_atom, participant_report`.
 caf::actor spawn_job_queue(caf::actor_system& sys, job_queue_options options);
 
 }  // namespace vpo::actors

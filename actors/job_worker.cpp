@@ -1,8 +1,7 @@
-// job_worker.cpp: the scan job driven as a sequence of `step` messages.
+// job_worker.cpp: the scan job driven as a sequence of `step` messages, batches to the store.
 #include "actors/job_worker.hpp"
 
 #include <caf/all.hpp>
-#include <cstdlib>
 #include <memory>
 #include <optional>
 
@@ -15,105 +14,144 @@
 namespace vpo::actors {
 namespace {
 
+using clock = std::chrono::steady_clock;
+
 struct worker_state {
   job_worker_options options;
   caf::actor queue;
-  db::connection conn;                    // this worker's own connection (files table)
+  caf::actor store;
+  db::connection conn;                    // this worker's read connection
   std::unique_ptr<jobs::scan_walk> scan;  // declared after conn: finalized before it closes
   std::optional<jobs::job> current;
-  bool cancel_requested = false;
+  std::uint64_t generation = 0;  // of the current job: steps and acks of older jobs are dropped
+  int in_flight = 0;
+  bool walk_done = false;
+  bool waiting = false;  // the next step waits for an acknowledgement
+  clock::time_point last_batch;
   logging::logger log{"vpo.jobs"};
   static inline const char* name = "vpo.job_worker";
 };
 
 using worker = caf::stateful_actor<worker_state>;
 
+std::string summary_of(worker_state& st) {
+  return st.scan ? st.scan->summary().to_json() : std::string();
+}
+
 void end_job(worker* self, const std::string& status, const std::string& error) {
   auto& st = self->state;
-  job_done done{st.current->id, status, error, {}};
-  if (st.scan && status == jobs::status_name::completed)
-    done.summary_json = st.scan->summary().to_json();
+  if (!st.current) return;
+  job_done done{st.current->id, status, error, summary_of(st)};
   st.scan.reset();
   st.current.reset();
-  st.cancel_requested = false;
+  st.conn.close();
+  ++st.generation;
   self->send(st.queue, std::move(done));
 }
 
-// A fresh connection per job (cheap next to a walk): a database file that was replaced and
-// restored since the last job is the one this job writes to.
-db::status open_files_db(worker* self) {
-  auto& st = self->state;
-  st.conn.close();
-  db::file_identity id;
-  return db::open_library(st.options.database_path, db::open_mode::existing_only, 5000, st.conn,
-                          id);
+void next_step(worker* self) {
+  self->send(self, step_atom::value, self->state.generation);
 }
 
+void send_batch(worker* self, jobs::scan_batch&& b) {
+  auto& st = self->state;
+  ++st.in_flight;
+  st.last_batch = clock::now();
+  auto gen = st.generation;
+  self->request(st.store, std::chrono::seconds(30), std::move(b))
+      .then(
+          [=](const batch_ack& a) {
+            auto& s = self->state;
+            if (gen != s.generation) return;  // the job ended meanwhile
+            --s.in_flight;
+            if (!a.ok) return end_job(self, jobs::status_name::failed, a.error);
+            s.scan->add_missing(a.missing_marked);
+            if (s.waiting) {
+              s.waiting = false;
+              next_step(self);
+            }
+          },
+          [=](caf::error& err) {
+            if (gen != self->state.generation) return;
+            end_job(self, jobs::status_name::failed,
+                    "the store did not apply a batch: " + self->system().render(err));
+          });
+}
+
+// A fresh read connection per job (cheap next to a walk): a database file that was replaced and
+// restored since the last job is the one this job reads.
 void on_run(worker* self, run_job& msg) {
   auto& st = self->state;
   st.current = std::move(msg.job);
-  st.cancel_requested = false;
-  db::status s = open_files_db(self);
+  ++st.generation;
+  st.in_flight = 0;
+  st.walk_done = st.waiting = false;
+  st.last_batch = clock::now();
+  db::file_identity id;
+  db::status s = db::open_library(st.options.database_path, db::open_mode::existing_only, 5000,
+                                  st.conn, id);
   if (s.ok()) {
     st.scan = std::make_unique<jobs::scan_walk>(st.conn, st.current->path, st.current->id, st.log);
     s = st.scan->start();
   }
   if (!s.ok()) return end_job(self, jobs::status_name::failed, s.error);
-  self->send(self, step_atom::value);
+  next_step(self);
 }
 
-void on_step(worker* self) {
+void on_step(worker* self, std::uint64_t gen) {
   auto& st = self->state;
-  if (!st.current || !st.scan) return;  // a step left over from a job that was stopped
-  if (st.cancel_requested) return end_job(self, jobs::status_name::cancelled, "cancelled");
+  if (gen != st.generation || !st.current || !st.scan) return;
+  if (st.walk_done) {
+    if (st.in_flight == 0) return end_job(self, jobs::status_name::completed, "");
+    st.waiting = true;
+    return;
+  }
+  if (st.in_flight >= st.options.batches_in_flight) {
+    st.waiting = true;
+    return;
+  }
+  jobs::scan_batch b;
   bool done = false;
-  db::status s = st.scan->step(st.options.step_budget, st.options.step_entries, done);
+  db::status s = st.scan->step(st.options.step_budget, st.options.step_entries,
+                               st.options.batch_changes, b, done);
   if (!s.ok()) return end_job(self, jobs::status_name::failed, s.error);
-  if (done) return end_job(self, jobs::status_name::completed, "");
-  self->send(st.queue, job_progress{st.current->id, st.scan->progress()});
-  if (st.options.step_pause.count() > 0)
-    self->delayed_send(self, st.options.step_pause, step_atom::value);
-  else
-    self->send(self, step_atom::value);
+  st.walk_done = done;
+  if (!b.empty() || done || clock::now() - st.last_batch >= st.options.progress_every)
+    send_batch(self, std::move(b));
+  next_step(self);
 }
 
-caf::behavior worker_impl(worker* self, caf::actor queue, job_worker_options options) {
+caf::behavior worker_impl(worker* self, caf::actor queue, caf::actor store,
+                          job_worker_options options) {
   log_unexpected_messages(self, "job_worker");
   self->state.queue = std::move(queue);
+  self->state.store = std::move(store);
   self->state.options = std::move(options);
   return {
       [=](run_job& msg) { on_run(self, msg); },
-      [=](step_atom) { on_step(self); },
+      [=](step_atom, std::uint64_t gen) { on_step(self, gen); },
       [=](cancel_atom, const std::string& id) {
-        if (self->state.current && self->state.current->id == id)
-          self->state.cancel_requested = true;
-      },
-      [=](force_atom) -> caf::result<forced_atom, std::string> {
         auto& st = self->state;
-        std::string id = st.current ? st.current->id : "";
-        st.scan.reset();  // the last step's batch is committed; nothing is half-written
+        if (st.current && st.current->id == id)
+          end_job(self, jobs::status_name::cancelled, "cancelled");
+      },
+      [=](force_atom) -> job_stopped {
+        auto& st = self->state;
+        job_stopped r{st.current ? st.current->id : "", summary_of(st)};
+        st.scan.reset();  // batches already sent may still land: they only record files
         st.current.reset();
-        return {forced_atom::value, id};
+        st.conn.close();
+        ++st.generation;
+        return r;
       },
   };
 }
 
 }  // namespace
 
-void apply_test_throttle(job_worker_options& o) {
-  const char* v = std::getenv("VPO_TEST_SCAN_THROTTLE");
-  if (!v) return;
-  char* end = nullptr;
-  long entries = std::strtol(v, &end, 10);
-  if (!end || *end != ':' || entries <= 0) return;
-  long pause = std::strtol(end + 1, nullptr, 10);
-  o.step_entries = static_cast<std::size_t>(entries);
-  o.step_pause = std::chrono::milliseconds(pause);
-}
-
 caf::actor spawn_job_worker(caf::actor_system& sys, const caf::actor& queue,
-                            job_worker_options options) {
-  return sys.spawn<caf::detached>(worker_impl, queue, std::move(options));
+                            const caf::actor& store, job_worker_options options) {
+  return sys.spawn<caf::detached>(worker_impl, queue, store, std::move(options));
 }
 
 }  // namespace vpo::actors

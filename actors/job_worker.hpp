@@ -1,5 +1,5 @@
-// job_worker.hpp: runs one job at a time, in steps of at most ~50 ms, so drain/force/cancel are
-// handled between steps.
+// job_worker.hpp: runs one job at a time, in steps of a few milliseconds, so cancel and force
+// (high priority) are handled between steps.
 #pragma once
 
 #include <caf/fwd.hpp>
@@ -10,20 +10,19 @@
 namespace vpo::actors {
 
 struct job_worker_options {
-  std::string database_path;
-  std::chrono::milliseconds step_budget{40};
-  std::size_t step_entries = 8192;
-  /// Pause between steps; 0 in production. `VPO_TEST_SCAN_THROTTLE=<entries>:<ms>` sets
-  /// step_entries and this pause (a test knob to make scans slow and deterministic).
-  std::chrono::milliseconds step_pause{0};
+  std::string database_path;              ///< read by the walk (its own connection)
+  std::chrono::milliseconds step_budget{8};
+  std::size_t step_entries = 16384;       ///< directory entries per step at most
+  std::size_t batch_changes = 2000;       ///< changes per batch: the store's transaction stays short
+  int batches_in_flight = 2;              ///< walk ahead of the store by this many batches
+  std::chrono::milliseconds progress_every{100};  ///< a batch with only progress, at most this often
 };
 
-/// Reads VPO_TEST_SCAN_THROTTLE into `o` (unchanged when unset or malformed).
-void apply_test_throttle(job_worker_options& o);
-
-/// Detached (file-system walks and SQLite writes block). Reports job_progress and job_done to
-/// `queue`; answers `force_atom` with `forced_atom, std::string job_id` ("" when idle).
+/// Detached (the walk blocks on the file system). Walks outside any transaction and hands each
+/// step's changes to `store` as a scan_batch (at most `batches_in_flight` unacknowledged);
+/// reports job_done to `queue` once the last batch is applied. `cancel_atom, id` ends the job
+/// `cancelled` at once; `force_atom` stops it and replies job_stopped (its summary so far).
 caf::actor spawn_job_worker(caf::actor_system& sys, const caf::actor& queue,
-                            job_worker_options options);
+                            const caf::actor& store, job_worker_options options);
 
 }  // namespace vpo::actors

@@ -40,6 +40,9 @@ std::variant<job_query, net::http_response> parse_create(const net::http_request
   q.spec.path = path->get<std::string>();
   if (q.spec.path.empty() || q.spec.path[0] != '/')
     return invalid("path", "must be an absolute path");
+  for (unsigned char ch : q.spec.path)
+    if (ch < 0x20 || ch == 0x7f)
+      return invalid("path", "must not contain control characters (NUL, newline, ...)");
   // Whether the directory exists is checked by job_queue: a stat() may block (a hung network
   // mount), and this runs on a scheduler thread.
   while (q.spec.path.size() > 1 && q.spec.path.back() == '/') q.spec.path.pop_back();
@@ -156,6 +159,11 @@ net::http_response render_job_answer(const job_query& q, const job_answer& a) {
       return net::json_error(400, "INVALID_FIELD", a.message);
     case outcome::failed:
       return net::json_error(500, "INTERNAL_ERROR", a.message);
+    case outcome::unavailable: {
+      auto res = net::json_error(503, a.code.empty() ? "DATABASE_UNAVAILABLE" : a.code, a.message);
+      res.headers.emplace_back("Retry-After", "2");
+      return res;
+    }
     default:
       break;
   }

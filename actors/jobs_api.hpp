@@ -29,18 +29,20 @@ struct job_answer {
     invalid,
     not_found,
     conflict,
+    unavailable,  ///< 503: the store or the file system did not answer; nothing changed
     failed
   } result = outcome::ok;
   std::vector<jobs::job> jobs;
   long long total = 0;
-  std::string message;  ///< for invalid / not_found / conflict / failed
+  std::string message;  ///< for invalid / not_found / conflict / unavailable / failed
+  std::string code;     ///< unavailable: the error code (default DATABASE_UNAVAILABLE)
 };
 
 /// Parses an `/api/...` request into a query, or returns the error response (400, 404, 405).
 /// Touches no file system: job_queue checks that a scan's directory exists.
 std::variant<job_query, net::http_response> parse_job_request(const net::http_request& r);
 
-/// Renders an answer (201/200/202 with the job or list; 404, 409, 500 errors).
+/// Renders an answer (201/200/202 with the job or list; 404, 409, 503, 500 errors).
 net::http_response render_job_answer(const job_query& q, const job_answer& a);
 
 /// One job as the contract's JSON object.

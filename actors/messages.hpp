@@ -6,11 +6,15 @@
 #include <caf/meta/type_name.hpp>
 #include <cstdint>
 #include <map>
+#include <optional>
+#include <vector>
 #include <string>
 
 #include "actors/jobs_api.hpp"
 #include "config/settings.hpp"
 #include "jobs/job.hpp"
+#include "jobs/queue_store.hpp"
+#include "jobs/scan_batch.hpp"
 #include "net/http_types.hpp"
 
 namespace vpo::actors {
@@ -78,18 +82,9 @@ typename Inspector::result_type inspect(Inspector& f, job_counts& x) {
 struct run_job {
   jobs::job job;
 };
-using step_atom = caf::atom_constant<caf::atom("step")>;      ///< worker -> itself: next step
+/// worker -> itself: the next step of the job of this generation (older ones are dropped).
+using step_atom = caf::atom_constant<caf::atom("step")>;
 using cancel_atom = caf::atom_constant<caf::atom("cancel")>;  ///< + job id: stop, end cancelled
-
-/// job_worker -> job_queue after each step.
-struct job_progress {
-  std::string id;
-  double percent = 0;
-};
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, job_progress& x) {
-  return f(caf::meta::type_name("vpo.job_progress"), x.id, x.percent);
-}
 
 /// job_worker -> job_queue when a job ends (completed, failed or cancelled).
 struct job_done {
@@ -101,6 +96,60 @@ struct job_done {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job_done& x) {
   return f(caf::meta::type_name("vpo.job_done"), x.id, x.status, x.error, x.summary_json);
+}
+
+/// job_worker -> job_queue, answering force: the job it stopped ("" when idle) and its summary.
+struct job_stopped {
+  std::string id;
+  std::string summary_json;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, job_stopped& x) {
+  return f(caf::meta::type_name("vpo.job_stopped"), x.id, x.summary_json);
+}
+
+using check_atom = caf::atom_constant<caf::atom("check")>;  ///< + path: is it a directory?
+using count_atom = caf::atom_constant<caf::atom("count")>;  ///< reader: jobs by status
+
+// ---- store (the one writer) --------------------------------------------------------------
+/// job_queue -> store: one job transition (sent with high priority: never behind a scan batch).
+struct store_op {
+  enum class kind { insert, claim, unclaim, finish, requeue, cancel_queued } what = kind::claim;
+  jobs::job job;                ///< insert
+  std::string id;               ///< unclaim, finish, cancel_queued
+  std::string status;           ///< finish
+  std::string error;            ///< finish; empty = none
+  std::string summary_json;     ///< finish; empty = none
+  std::vector<jobs::job> jobs;  ///< requeue (with the summary of what each did)
+  /// insert: a steady-clock time (ns) after which the store must not insert any more: the
+  /// client has been answered with an error by then, and an error answer changes nothing.
+  std::int64_t not_after_ns = 0;
+};
+/// store -> job_queue.
+struct store_reply {
+  bool ok = true;
+  std::string error;
+  bool changed = false;
+  bool expired = false;           ///< insert: refused because not_after_ns had passed
+  std::optional<jobs::job> job;   ///< claim: the claimed job; cancel_queued: the job now
+  std::vector<std::string> ids;   ///< requeue: the jobs put back
+};
+/// store -> job_queue at start-up: what recovery did.
+struct store_recovery {
+  bool ok = true;
+  std::string error;
+  std::vector<jobs::job> requeued;
+  std::vector<jobs::job> failed;
+};
+/// store -> job_worker: a scan batch was applied (or not).
+struct batch_ack {
+  bool ok = true;
+  std::string error;
+  std::int64_t missing_marked = 0;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, batch_ack& x) {
+  return f(caf::meta::type_name("vpo.batch_ack"), x.ok, x.error, x.missing_marked);
 }
 
 // ---- shutdown_coordinator ----------------------------------------------------------------
@@ -159,3 +208,8 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vpo::config::settings)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vpo::actors::run_job)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vpo::actors::job_query)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vpo::actors::job_answer)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vpo::actors::store_op)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vpo::actors::store_reply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vpo::actors::store_recovery)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vpo::jobs::scan_batch)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vpo::jobs::queue_store::status_counts)

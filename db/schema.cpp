@@ -67,10 +67,44 @@ status to_v2(connection& c) {
     );)");
 }
 
+// 2 -> 3: files get `dir` (the parent folder, indexed: a scan compares one folder at a time),
+// `modified_at` (RFC 3339 UTC, as VPO's library stores it) and `mtime_ns` (exact, for change
+// detection); the old text `mtime` ("1600000000.000000000") and `last_scan_job` go. Existing rows
+// are converted in place.
+status to_v3(connection& c) {
+  status s = c.exec(R"(
+    ALTER TABLE files ADD COLUMN dir TEXT NOT NULL DEFAULT '';
+    ALTER TABLE files ADD COLUMN modified_at TEXT NOT NULL DEFAULT '';
+    ALTER TABLE files ADD COLUMN mtime_ns INTEGER NOT NULL DEFAULT 0;)");
+  if (!s.ok()) return s;
+  if (has_column(c, "files", "mtime")) {
+    s = c.exec(R"(
+      UPDATE files SET mtime_ns =
+        CASE WHEN instr(mtime, '.') > 0
+          THEN CAST(substr(mtime, 1, instr(mtime, '.') - 1) AS INTEGER) * 1000000000
+               + CAST(substr(substr(mtime, instr(mtime, '.') + 1) || '000000000', 1, 9) AS INTEGER)
+          ELSE CAST(mtime AS INTEGER) * 1000000000 END;
+      ALTER TABLE files DROP COLUMN mtime;)");
+    if (!s.ok()) return s;
+  }
+  if (has_column(c, "files", "last_scan_job")) {
+    s = c.exec("ALTER TABLE files DROP COLUMN last_scan_job");
+    if (!s.ok()) return s;
+  }
+  // rtrim(path, <every character of path but '/'>) leaves the path up to its last '/'.
+  return c.exec(R"(
+    UPDATE files SET
+      modified_at = strftime('%Y-%m-%dT%H:%M:%fZ', (mtime_ns / 1000000) / 1000.0, 'unixepoch'),
+      dir = CASE WHEN rtrim(path, replace(path, '/', '')) IN ('', '/') THEN '/'
+                 ELSE substr(rtrim(path, replace(path, '/', '')), 1,
+                             length(rtrim(path, replace(path, '/', ''))) - 1) END;
+    CREATE INDEX IF NOT EXISTS files_dir ON files (dir);)");
+}
+
 // migrations[i] takes the schema from version i to version i + 1. Never edit a shipped entry:
 // append a new one.
 const std::vector<migration>& migrations() {
-  static const std::vector<migration> list = {to_v1, to_v2};
+  static const std::vector<migration> list = {to_v1, to_v2, to_v3};
   return list;
 }
 

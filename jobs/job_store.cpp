@@ -1,4 +1,4 @@
-// job_store.cpp: prepared statements for the jobs table.
+// job_store.cpp: prepared statements for the jobs and files tables (SQLite).
 #include "jobs/job_store.hpp"
 
 #include "db/statement.hpp"
@@ -52,7 +52,11 @@ struct job_store::statements {
                "summary_json = ?, progress_percent = CASE WHEN ? = 'completed' THEN 100 "
                "ELSE progress_percent END WHERE id = ? AND status = 'running'"),
         requeue(c,
-                "UPDATE jobs SET status = 'queued', worker_pid = NULL, progress_percent = 0 "
+                "UPDATE jobs SET status = 'queued', worker_pid = NULL, progress_percent = 0, "
+                "summary_json = coalesce(?, summary_json) WHERE id = ? AND status = 'running'"),
+        unclaim(c,
+                "UPDATE jobs SET status = 'queued', worker_pid = NULL, progress_percent = 0, "
+                "started_at = NULL, attempts = max(attempts - 1, 0) "
                 "WHERE id = ? AND status = 'running'"),
         cancel(c,
                "UPDATE jobs SET status = 'cancelled', completed_at = ? "
@@ -63,16 +67,43 @@ struct job_store::statements {
                               "LIMIT ?")),
         count_all(c, "SELECT count(*) FROM jobs"),
         count_status(c, "SELECT count(*) FROM jobs WHERE status = ?"),
-        count_by_status(c, "SELECT status, count(*) FROM jobs GROUP BY status") {}
+        count_by_status(c, "SELECT status, count(*) FROM jobs GROUP BY status"),
+        upsert_file(c,
+                    "INSERT INTO files (path, dir, size, modified_at, mtime_ns, extension, "
+                    "scanned_at, missing, missing_since) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, "
+                    "NULL) ON CONFLICT (path) DO UPDATE SET dir = ?2, size = ?3, "
+                    "modified_at = ?4, mtime_ns = ?5, extension = ?6, scanned_at = ?7, "
+                    "missing = 0, missing_since = NULL"),
+        missing_path(c,
+                     "UPDATE files SET missing = 1, missing_since = ? WHERE path = ? AND "
+                     "missing = 0"),
+        missing_dir(c,
+                    "UPDATE files SET missing = 1, missing_since = ?1 WHERE rowid IN (SELECT "
+                    "rowid FROM files WHERE dir = ?2 AND missing = 0 LIMIT ?3)") {}
 
-  db::statement insert, claim, progress, finish, requeue, cancel, get, list_all, list_status,
-      count_all, count_status, count_by_status;
+  db::statement insert, claim, progress, finish, requeue, unclaim, cancel, get, list_all,
+      list_status, count_all, count_status, count_by_status, upsert_file, missing_path,
+      missing_dir;
 };
 
-job_store::job_store(db::connection& c) : c_(c), st_(std::make_unique<statements>(c)) {}
+namespace {
+// Job transitions are rare and must survive a power cut: each commits with a full sync.
+struct durable {
+  explicit durable(db::connection& c) : c_(c) { c_.exec("PRAGMA synchronous = FULL"); }
+  ~durable() { c_.exec("PRAGMA synchronous = NORMAL"); }
+  durable(const durable&) = delete;
+  durable& operator=(const durable&) = delete;
+  db::connection& c_;
+};
+}  // namespace
+
+job_store::job_store(db::connection& c) : c_(c), st_(std::make_unique<statements>(c)) {
+  c_.exec("PRAGMA synchronous = NORMAL");
+}
 job_store::~job_store() = default;
 
 db::status job_store::insert(const job& j) {
+  durable sync(c_);
   return st_->insert.reset()
       .bind(1, j.id)
       .bind(2, j.type)
@@ -84,6 +115,7 @@ db::status job_store::insert(const job& j) {
 
 db::status job_store::claim_next(long long worker_pid, std::optional<job>& out) {
   out.reset();
+  durable sync(c_);
   auto& s = st_->claim.reset().bind(1, now_rfc3339()).bind(2, worker_pid);
   int rc = s.step();
   if (rc == SQLITE_ROW) {
@@ -94,17 +126,10 @@ db::status job_store::claim_next(long long worker_pid, std::optional<job>& out) 
   return {};
 }
 
-db::status job_store::set_progress(const std::string& id, double percent) {
-  return st_->progress.reset()
-      .bind(1, percent)
-      .bind(2, now_rfc3339())
-      .bind(3, id)
-      .run("cannot record progress");
-}
-
 db::status job_store::finish(const std::string& id, const std::string& status,
                              const std::optional<std::string>& error,
                              const std::optional<std::string>& summary_json, bool& changed) {
+  durable sync(c_);
   auto s = st_->finish.reset()
                .bind(1, status)
                .bind(2, now_rfc3339())
@@ -117,16 +142,70 @@ db::status job_store::finish(const std::string& id, const std::string& status,
   return s;
 }
 
-db::status job_store::requeue(const std::string& id, bool& changed) {
-  auto s = st_->requeue.reset().bind(1, id).run("cannot requeue job");
+db::status job_store::requeue(const std::string& id,
+                              const std::optional<std::string>& summary_json, bool& changed) {
+  durable sync(c_);
+  auto s = st_->requeue.reset().bind(1, summary_json).bind(2, id).run("cannot requeue job");
   changed = s.ok() && sqlite3_changes(c_.handle()) == 1;
   return s;
 }
 
-db::status job_store::cancel_queued(const std::string& id, bool& changed) {
-  auto s = st_->cancel.reset().bind(1, now_rfc3339()).bind(2, id).run("cannot cancel job");
+db::status job_store::unclaim(const std::string& id, bool& changed) {
+  durable sync(c_);
+  auto s = st_->unclaim.reset().bind(1, id).run("cannot give back a claimed job");
   changed = s.ok() && sqlite3_changes(c_.handle()) == 1;
   return s;
+}
+
+db::status job_store::cancel_queued(const std::string& id, bool& changed,
+                                    std::optional<job>& now) {
+  {
+    durable sync(c_);
+    auto s = st_->cancel.reset().bind(1, now_rfc3339()).bind(2, id).run("cannot cancel job");
+    changed = s.ok() && sqlite3_changes(c_.handle()) == 1;
+    if (!s.ok()) return s;
+  }
+  return get(id, now);
+}
+
+db::status job_store::apply_scan_batch(const scan_batch& b, long long& missing_marked) {
+  missing_marked = 0;
+  db::transaction tx(c_);
+  if (!tx.begin_status().ok()) return tx.begin_status();
+  for (const auto& f : b.upserts) {
+    auto s = st_->upsert_file.reset()
+                 .bind(1, f.path)
+                 .bind(2, f.dir)
+                 .bind(3, f.size)
+                 .bind(4, f.modified_at)
+                 .bind(5, f.mtime_ns)
+                 .bind(6, f.extension)
+                 .bind(7, b.scanned_at)
+                 .run("cannot record file");
+    if (!s.ok()) return s;
+  }
+  std::string now = now_rfc3339();
+  for (const auto& p : b.missing_paths) {
+    auto s = st_->missing_path.reset().bind(1, now).bind(2, p).run("cannot mark a file missing");
+    if (!s.ok()) return s;
+    missing_marked += sqlite3_changes(c_.handle());
+  }
+  if (!b.missing_dir.empty()) {
+    auto s = st_->missing_dir.reset()
+                 .bind(1, now)
+                 .bind(2, b.missing_dir)
+                 .bind(3, static_cast<long long>(b.missing_dir_limit))
+                 .run("cannot mark a folder's files missing");
+    if (!s.ok()) return s;
+    missing_marked += sqlite3_changes(c_.handle());
+  }
+  auto s = st_->progress.reset()
+               .bind(1, b.progress)
+               .bind(2, now)
+               .bind(3, b.job_id)
+               .run("cannot record progress");
+  if (!s.ok()) return s;
+  return tx.commit();
 }
 
 db::status job_store::get(const std::string& id, std::optional<job>& out) {
@@ -181,6 +260,7 @@ db::status job_store::counts(status_counts& out) {
 }
 
 db::status job_store::recover(int max_attempts, recovery& out) {
+  durable sync(c_);
   db::transaction tx(c_);
   if (!tx.begin_status().ok()) return tx.begin_status();
   db::statement running(c_, select(" FROM jobs WHERE status = 'running'"));

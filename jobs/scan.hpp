@@ -1,4 +1,6 @@
-// scan.hpp: the `scan` job: walks a directory tree in bounded steps and records video files.
+// scan.hpp: the `scan` job's directory walk, in bounded steps. It reads the library through its
+// own connection and writes nothing: each step hands its changes over as a scan_batch, which the
+// store applies (one writer per database).
 #pragma once
 
 #include <chrono>
@@ -6,39 +8,49 @@
 #include <string>
 
 #include "db/connection.hpp"
+#include "jobs/scan_batch.hpp"
 #include "logging/log.hpp"
 
 namespace vpo::jobs {
 
-/// The summary a scan writes (`summary_json`).
+/// The summary a scan writes (`summary_json`), also for a cancelled or interrupted scan.
 struct scan_summary {
   long long files_found = 0;
   long long files_new = 0;
   long long files_updated = 0;
   long long files_missing = 0;
-  long long errors = 0;
+  long long errors = 0;  ///< folders that could not be read (nothing below them turned missing)
+  long long folders = 0;
   std::string to_json() const;
 };
 
 /// True for mkv, mp4, avi, webm, m4v, mov in any case.
 bool is_video_file(const std::string& name);
 
-/// One scan of `root`. The walk does not follow symlinks and skips names starting with '.';
-/// unreadable folders are counted and logged, not fatal. Each step() writes its batch in one
-/// transaction, so a stop between steps loses nothing. Not thread-safe (one worker owns it).
+/// One scan of `root`, one folder at a time: the folder's known files are read from the library,
+/// the folder is listed, and the difference (new, changed, gone) goes into the batch. The walk
+/// does not follow symlinks, skips names starting with '.', never visits a folder twice (device
+/// and inode), and marks nothing missing below a folder it could not read. Folders that vanished
+/// since the last scan are found at the end, from the library. Not thread-safe.
 class scan_walk {
  public:
-  scan_walk(db::connection& files_db, std::string root, std::string job_id, logging::logger log);
+  scan_walk(db::connection& library, std::string root, std::string job_id, logging::logger log);
   ~scan_walk();
   scan_walk(const scan_walk&) = delete;
   scan_walk& operator=(const scan_walk&) = delete;
 
-  /// Opens the root; an error (not a directory, unreadable) fails the job.
+  /// Checks the root (an error fails the job) and reads how many files the library knows
+  /// under it (the basis of the progress).
   db::status start();
-  /// Walks until `budget` has passed or `max_entries` entries were seen. `done` turns true when
-  /// the tree is finished (vanished files of this tree are then marked missing).
-  db::status step(std::chrono::milliseconds budget, std::size_t max_entries, bool& done);
-  /// A monotonic estimate, 0..100 (100 only when done).
+  /// Walks until `budget` has passed, `max_entries` entries were listed or `out` holds
+  /// `max_changes` changes. `done` turns true when the tree is finished and nothing is left to
+  /// hand over. `out` gets the job's progress.
+  db::status step(std::chrono::milliseconds budget, std::size_t max_entries,
+                  std::size_t max_changes, scan_batch& out, bool& done);
+  /// What the store reported for a batch: how many files it marked missing.
+  void add_missing(long long n);
+  /// Monotonic, 0..100 (100 only when done): the share of the files the library knew under the
+  /// root that were seen again, or, for a tree never scanned, the share of the tree walked.
   double progress() const;
   const scan_summary& summary() const;
 

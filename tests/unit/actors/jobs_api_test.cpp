@@ -64,6 +64,10 @@ TEST_CASE("bad job requests get 400 with the precise code and field", "[jobs_api
       {R"({"type":"scan","path":")" + p + R"(","priority":1001})", "INVALID_FIELD", "priority"},
       {R"({"type":"scan","path":")" + p + R"(","priority":"high"})", "INVALID_FIELD", "priority"},
       {R"({"type":"scan","path":")" + p + R"(","colour":"red"})", "INVALID_FIELD", "colour"},
+      {R"({"type":"scan","path":"/srv/x\u0000y"})", "INVALID_FIELD", "path"},
+      {R"({"type":"scan","path":"/srv/x\ny"})", "INVALID_FIELD", "path"},
+      {R"({"type":"scan","path":"/srv/x\u001by"})", "INVALID_FIELD", "path"},
+      {R"({"type":"scan","path":"/srv/x\u007f"})", "INVALID_FIELD", "path"},
   };
   for (const auto& c : cases) {
     INFO(c.body);
@@ -135,6 +139,13 @@ TEST_CASE("answers render with the contract's job object and status codes", "[jo
   auto invalid = render_job_answer(create, a);
   CHECK(invalid.status == 400);
   CHECK(nlohmann::json::parse(invalid.body)["code"] == "INVALID_FIELD");
+  a.result = job_answer::outcome::unavailable;
+  a.message = "the job store was too slow; the job was not created, retry";
+  auto busy = render_job_answer(create, a);
+  CHECK(busy.status == 503);
+  CHECK(nlohmann::json::parse(busy.body)["code"] == "DATABASE_UNAVAILABLE");
+  a.code = "PATH_CHECK_TIMEOUT";
+  CHECK(nlohmann::json::parse(render_job_answer(create, a).body)["code"] == "PATH_CHECK_TIMEOUT");
   a.result = job_answer::outcome::accepted;
   a.jobs = {j};
   CHECK(render_job_answer(get, a).status == 202);

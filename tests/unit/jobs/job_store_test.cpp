@@ -1,4 +1,5 @@
-// job_store_test.cpp: claim atomicity, the state machine, recovery and the give-up rule.
+// job_store_test.cpp: claim atomicity, the state machine, recovery and the give-up rule, scan
+// batches, and the schema migrations of the tables it owns.
 #include "jobs/job_store.hpp"
 
 #include <catch2/catch.hpp>
@@ -7,6 +8,7 @@
 #include <thread>
 
 #include "db/library.hpp"
+#include "db/schema.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using namespace vpo;
@@ -103,14 +105,22 @@ TEST_CASE("the state machine refuses illegal transitions", "[job_store]") {
   // queued: cannot finish or requeue; can cancel.
   REQUIRE(f.store->finish(j.id, "completed", std::nullopt, std::nullopt, changed).ok());
   CHECK_FALSE(changed);
-  REQUIRE(f.store->requeue(j.id, changed).ok());
+  REQUIRE(f.store->requeue(j.id, std::nullopt, changed).ok());
   CHECK_FALSE(changed);
-  REQUIRE(f.store->cancel_queued(j.id, changed).ok());
+  REQUIRE(f.store->unclaim(j.id, changed).ok());
+  CHECK_FALSE(changed);
+  std::optional<jobs::job> now;
+  REQUIRE(f.store->cancel_queued(j.id, changed, now).ok());
   CHECK(changed);
+  REQUIRE(now);
+  CHECK(now->status == "cancelled");
   CHECK(f.status_of(j.id) == "cancelled");
   // finished: nothing moves it again.
-  REQUIRE(f.store->cancel_queued(j.id, changed).ok());
+  REQUIRE(f.store->cancel_queued(j.id, changed, now).ok());
   CHECK_FALSE(changed);
+  CHECK(now->status == "cancelled");
+  REQUIRE(f.store->cancel_queued("no-such-job", changed, now).ok());
+  CHECK_FALSE(now);
   std::optional<jobs::job> none;
   REQUIRE(f.store->claim_next(1, none).ok());
   CHECK_FALSE(none);
@@ -118,11 +128,14 @@ TEST_CASE("the state machine refuses illegal transitions", "[job_store]") {
   auto k = f.add();
   std::optional<jobs::job> c;
   REQUIRE(f.store->claim_next(1, c).ok());
-  REQUIRE(f.store->cancel_queued(k.id, changed).ok());
+  REQUIRE(f.store->cancel_queued(k.id, changed, now).ok());
   CHECK_FALSE(changed);  // running: cancellation goes through the worker
-  REQUIRE(f.store->requeue(k.id, changed).ok());
+  CHECK(now->status == "running");
+  REQUIRE(f.store->requeue(k.id, std::string(R"({"files_found":7})"), changed).ok());
   CHECK(changed);
   CHECK(f.status_of(k.id) == "queued");
+  REQUIRE(f.store->get(k.id, now).ok());
+  CHECK(now->summary_json == std::optional<std::string>(R"({"files_found":7})"));  // kept
   REQUIRE(f.store->claim_next(1, c).ok());
   CHECK(c->attempts == 2);  // the requeue kept the first attempt
   REQUIRE(
@@ -135,6 +148,61 @@ TEST_CASE("the state machine refuses illegal transitions", "[job_store]") {
   CHECK(done->progress_percent == 100.0);
   CHECK(done->summary_json == std::optional<std::string>(R"({"files_found":1})"));
   CHECK(done->completed_at.has_value());
+}
+
+TEST_CASE("a claim given back (never started) takes back its attempt", "[job_store]") {
+  store_fixture f;
+  auto j = f.add();
+  std::optional<jobs::job> c;
+  REQUIRE(f.store->claim_next(1, c).ok());
+  REQUIRE(c);
+  CHECK(c->attempts == 1);
+  bool changed = false;
+  REQUIRE(f.store->unclaim(j.id, changed).ok());
+  CHECK(changed);
+  std::optional<jobs::job> now;
+  REQUIRE(f.store->get(j.id, now).ok());
+  CHECK(now->status == "queued");
+  CHECK(now->attempts == 0);
+  CHECK_FALSE(now->started_at);
+}
+
+TEST_CASE("a scan batch records files, marks missing ones and the progress in one transaction",
+          "[job_store]") {
+  store_fixture f;
+  auto j = f.add();
+  std::optional<jobs::job> c;
+  REQUIRE(f.store->claim_next(1, c).ok());
+  jobs::scan_batch b;
+  b.job_id = j.id;
+  b.progress = 42.5;
+  b.scanned_at = jobs::now_rfc3339();
+  b.upserts.push_back({"/srv/a.mkv", "/srv", "mkv", "2020-09-13T12:26:40.123Z", 5, 1});
+  b.upserts.push_back({"/srv/b.mkv", "/srv", "mkv", "2020-09-13T12:26:40.123Z", 6, 2});
+  long long marked = -1;
+  REQUIRE(f.store->apply_scan_batch(b, marked).ok());
+  CHECK(marked == 0);
+  std::optional<jobs::job> now;
+  REQUIRE(f.store->get(j.id, now).ok());
+  CHECK(now->progress_percent == 42.5);
+  jobs::scan_batch again;  // the same path again updates it (overlapping scans never conflict)
+  again.job_id = j.id;
+  again.scanned_at = b.scanned_at;
+  again.upserts.push_back({"/srv/a.mkv", "/srv", "mkv", "2021-01-01T00:00:00.000Z", 9, 3});
+  again.missing_paths = {"/srv/b.mkv", "/srv/never-known.mkv"};
+  REQUIRE(f.store->apply_scan_batch(again, marked).ok());
+  CHECK(marked == 1);
+  long long n = 0;
+  REQUIRE(f.conn.query_int("SELECT count(*) FROM files WHERE path = '/srv/a.mkv' AND size = 9 "
+                           "AND mtime_ns = 3 AND missing = 0",
+                           n)
+              .ok());
+  CHECK(n == 1);
+  REQUIRE(f.conn.query_int("SELECT count(*) FROM files WHERE path = '/srv/b.mkv' AND missing = 1 "
+                           "AND missing_since IS NOT NULL",
+                           n)
+              .ok());
+  CHECK(n == 1);
 }
 
 TEST_CASE("recovery requeues interrupted jobs and gives up after 3 attempts", "[job_store]") {
@@ -187,6 +255,54 @@ TEST_CASE("list filters by status, limits, and counts the whole match", "[job_st
   CHECK(n.completed == 0);
 }
 
+TEST_CASE("schema v2 files (text mtime) migrate to v3 in place: modified_at, mtime_ns, dir",
+          "[db]") {
+  temp_dir dir;
+  std::string path = dir.file("lib.db");
+  {
+    db::connection c;
+    REQUIRE(c.open(path, db::open_mode::create_if_missing, 1000).ok());
+    REQUIRE(c.exec("CREATE TABLE schema_version (version INTEGER NOT NULL);"
+                   "INSERT INTO schema_version VALUES (1);")
+                .ok());
+  }
+  {  // build a real v2 database: the v1 -> v2 migration only
+    db::connection c;
+    REQUIRE(c.open(path, db::open_mode::existing_only, 1000).ok());
+    REQUIRE(c.exec("CREATE TABLE files (id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE, size "
+                   "INTEGER NOT NULL, mtime TEXT NOT NULL, extension TEXT NOT NULL, scanned_at "
+                   "TEXT NOT NULL, missing INTEGER NOT NULL DEFAULT 0, missing_since TEXT, "
+                   "last_scan_job TEXT);"
+                   "INSERT INTO files (path, size, mtime, extension, scanned_at) VALUES "
+                   "('/srv/m/a.mkv', 5, '1600000000.123456789', 'mkv', 'x'), "
+                   "('/b.mkv', 6, '1600000000.000000000', 'mkv', 'x');"
+                   "UPDATE schema_version SET version = 2;")
+                .ok());
+  }
+  db::connection c;
+  db::file_identity id;
+  REQUIRE(db::open_library(path, db::open_mode::create_if_missing, 1000, c, id).ok());
+  long long n = 0;
+  REQUIRE(c.query_int("SELECT max(version) FROM schema_version", n).ok());
+  CHECK(n == db::current_schema_version());
+  REQUIRE(c.query_int("SELECT count(*) FROM files WHERE path = '/srv/m/a.mkv' AND dir = '/srv/m' "
+                      "AND mtime_ns = 1600000000123456789 AND modified_at = "
+                      "'2020-09-13T12:26:40.123Z'",
+                      n)
+              .ok());
+  CHECK(n == 1);
+  REQUIRE(c.query_int("SELECT count(*) FROM files WHERE path = '/b.mkv' AND dir = '/' AND "
+                      "modified_at = '2020-09-13T12:26:40.000Z'",
+                      n)
+              .ok());
+  CHECK(n == 1);
+  REQUIRE(c.query_int("SELECT count(*) FROM pragma_table_info('files') WHERE name IN ('mtime', "
+                      "'last_scan_job')",
+                      n)
+              .ok());
+  CHECK(n == 0);
+}
+
 TEST_CASE("schema v1 databases migrate to v2, keeping an existing VPO jobs table", "[db]") {
   temp_dir dir;
   std::string path = dir.file("lib.db");
@@ -208,7 +324,7 @@ TEST_CASE("schema v1 databases migrate to v2, keeping an existing VPO jobs table
   REQUIRE(db::open_library(path, db::open_mode::create_if_missing, 1000, c, id).ok());
   long long version = 0, files = 0;
   REQUIRE(c.query_int("SELECT max(version) FROM schema_version", version).ok());
-  CHECK(version == 2);
+  CHECK(version == db::current_schema_version());
   REQUIRE(c.query_int("SELECT count(*) FROM sqlite_master WHERE name = 'files'", files).ok());
   CHECK(files == 1);
   jobs::job_store store(c);

@@ -1,14 +1,18 @@
 // scan_test.cpp: the walker: video files only, hidden and symlinked entries skipped, idempotent
-// re-scans, updates, vanished files marked missing, bounded steps.
+// re-scans, updates, vanished files and folders marked missing, folders walked once, unreadable
+// folders never marked missing, bounded steps, progress. Batches are applied by job_store.
 #include "jobs/scan.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <catch2/catch.hpp>
+#include <cstdlib>
 #include <filesystem>
 
 #include "db/library.hpp"
+#include "jobs/job_store.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using namespace vpo;
@@ -29,16 +33,24 @@ struct scan_fixture {
     fs::create_directories(tree);
   }
   // Runs a whole scan in small steps and returns its summary.
-  jobs::scan_summary scan(const std::string& root, std::size_t entries_per_step = 3) {
+  jobs::scan_summary scan(const std::string& root, std::size_t entries_per_step = 3,
+                          std::vector<double>* progress = nullptr) {
     jobs::scan_walk w(conn, root, "job-" + std::to_string(++scans), logging::logger("test"));
     REQUIRE(w.start().ok());
+    jobs::job_store store(conn);
     bool done = false;
     int steps = 0;
     double last = 0;
     while (!done) {
-      REQUIRE(w.step(std::chrono::milliseconds(50), entries_per_step, done).ok());
-      CHECK(w.progress() >= last);
-      last = w.progress();
+      jobs::scan_batch b;
+      REQUIRE(w.step(std::chrono::milliseconds(50), entries_per_step, 2, b, done).ok());
+      CHECK(b.upserts.size() + b.missing_paths.size() <= 2);
+      long long marked = 0;
+      REQUIRE(store.apply_scan_batch(b, marked).ok());
+      w.add_missing(marked);
+      CHECK(b.progress >= last);
+      last = b.progress;
+      if (progress) progress->push_back(b.progress);
       REQUIRE(++steps < 100000);
     }
     CHECK(w.progress() == 100.0);
@@ -120,16 +132,92 @@ TEST_CASE("missing files are only marked inside the scanned tree", "[scan]") {
   CHECK(f.count("missing = 1") == 0);
 }
 
-TEST_CASE("a step stops at its entry budget", "[scan]") {
+TEST_CASE("a step stops at its entry budget and its change budget, and writes nothing itself",
+          "[scan]") {
   scan_fixture f;
   for (int i = 0; i < 50; ++i) f.dir.write("tree/" + std::to_string(i) + ".mkv", "");
   jobs::scan_walk w(f.conn, f.tree, "job-x", logging::logger("test"));
   REQUIRE(w.start().ok());
   bool done = false;
-  REQUIRE(w.step(std::chrono::milliseconds(1000), 10, done).ok());
+  jobs::scan_batch b;
+  REQUIRE(w.step(std::chrono::milliseconds(1000), 10, 1000, b, done).ok());
   CHECK_FALSE(done);
   CHECK(w.summary().files_found <= 10);
-  CHECK(f.count("1") == w.summary().files_found);  // each step commits its batch
+  CHECK(b.upserts.size() == static_cast<std::size_t>(w.summary().files_found));
+  CHECK(f.count("1") == 0);  // the store writes, not the walk
+  jobs::scan_batch c;
+  REQUIRE(w.step(std::chrono::milliseconds(1000), 100000, 7, c, done).ok());
+  CHECK(c.upserts.size() == 7);
+  CHECK_FALSE(done);
+}
+
+TEST_CASE("modified_at is RFC 3339 UTC and the exact nanoseconds are kept", "[scan]") {
+  scan_fixture f;
+  std::string file = f.dir.write("tree/a.mkv", "x");
+  struct timespec times[2] = {{1600000000, 123456789}, {1600000000, 123456789}};
+  REQUIRE(::utimensat(AT_FDCWD, file.c_str(), times, 0) == 0);
+  f.scan(f.tree);
+  CHECK(f.count("modified_at = '2020-09-13T12:26:40.123Z' AND mtime_ns = 1600000000123456789 AND "
+                "dir = '" + f.tree + "'") == 1);
+  times[1].tv_nsec = 123456790;  // one nanosecond later: a change
+  REQUIRE(::utimensat(AT_FDCWD, file.c_str(), times, 0) == 0);
+  CHECK(f.scan(f.tree).files_updated == 1);
+  CHECK(f.scan(f.tree).files_updated == 0);
+}
+
+TEST_CASE("a folder that vanished marks its files missing, also below it", "[scan]") {
+  scan_fixture f;
+  for (int i = 0; i < 30; ++i) f.dir.write("tree/gone/sub/" + std::to_string(i) + ".mkv", "");
+  f.dir.write("tree/gone/top.mkv", "");
+  f.dir.write("tree/kept/k.mkv", "");
+  REQUIRE(f.scan(f.tree).files_new == 32);
+  fs::remove_all(f.tree + "/gone");
+  auto s = f.scan(f.tree);
+  CHECK(s.files_missing == 31);
+  CHECK(f.count("missing = 1") == 31);
+  CHECK(f.count("missing = 0") == 1);
+  CHECK(f.scan(f.tree).files_missing == 0);  // already missing: not counted again
+}
+
+TEST_CASE("a folder reachable twice (bind mount, loop) is walked once", "[scan]") {
+  scan_fixture f;
+  f.dir.write("tree/real/a.mkv", "");
+  // A hard link to a directory is impossible; a bind mount needs privileges. The root given as
+  // a symlink and the same folder reached again below it shows the (device, inode) check.
+  fs::create_directory_symlink(f.tree, f.dir.file("alias"));
+  auto s = f.scan(f.dir.file("alias"));
+  CHECK(s.files_found == 1);
+  CHECK(s.folders == 2);
+  std::string loop = f.tree + "/real/loop";
+  if (::geteuid() == 0 &&
+      std::system(("mkdir -p '" + loop + "' && mount --bind '" + f.tree + "' '" + loop +
+                   "' 2>/dev/null")
+                      .c_str()) == 0) {
+    struct unmount {  // also when a check throws: the temp folder must not contain a loop
+      std::string at;
+      ~unmount() { (void)std::system(("umount '" + at + "'").c_str()); }
+    } guard{loop};
+    auto looped = f.scan(f.tree);
+    CHECK(looped.files_found == 1);  // not the same file again and again
+    CHECK(looped.folders == 2);
+  }
+}
+
+TEST_CASE("progress is monotonic and based on the files the library knew", "[scan]") {
+  scan_fixture f;
+  for (int i = 0; i < 200; ++i)
+    f.dir.write("tree/d" + std::to_string(i % 4) + "/" + std::to_string(i) + ".mkv", "");
+  std::vector<double> first;
+  f.scan(f.tree, 20, &first);
+  REQUIRE(first.size() > 5);
+  CHECK(first[first.size() / 2] < 99.0);
+  std::vector<double> again;
+  f.scan(f.tree, 20, &again);
+  // Known tree: the progress follows the files seen (20 entries a step of 200 files).
+  REQUIRE(again.size() > 8);
+  CHECK(again[1] < 30.0);
+  CHECK(again[again.size() / 2] > 20.0);
+  CHECK(again[again.size() / 2] < 80.0);
 }
 
 TEST_CASE("a root that is not a readable directory fails the start", "[scan]") {
@@ -140,10 +228,13 @@ TEST_CASE("a root that is not a readable directory fails the start", "[scan]") {
   CHECK_THAT(s.error, Catch::Contains("No such file"));
 }
 
-TEST_CASE("unreadable folders are counted and skipped, not fatal", "[scan]") {
+TEST_CASE("unreadable folders are counted and skipped, and nothing below them turns missing",
+          "[scan]") {
   scan_fixture f;
   f.dir.write("tree/ok/a.mkv", "");
   f.dir.write("tree/closed/b.mkv", "");
+  f.dir.write("tree/closed/deeper/c.mkv", "");
+  REQUIRE(f.scan(f.tree).files_new == 3);  // known before the folder became unreadable
   ::chmod(f.tree.c_str(), 0755);
   ::chmod(f.dir.path().c_str(), 0777);
   for (const char* suffix : {"", "-wal", "-shm"})
@@ -161,11 +252,20 @@ TEST_CASE("unreadable folders are counted and skipped, not fatal", "[scan]") {
       if (!db::open_library(f.dir.file("lib.db"), db::open_mode::existing_only, 5000, c, id).ok())
         _exit(4);
       jobs::scan_walk w(c, f.tree, "job-nobody", logging::logger("test"));
+      jobs::job_store store(c);
       if (!w.start().ok()) _exit(5);
       bool done = false;
-      while (!done)
-        if (!w.step(std::chrono::milliseconds(50), 100, done).ok()) _exit(6);
-      _exit(w.summary().errors == 1 && w.summary().files_found == 1 ? 0 : 7);
+      while (!done) {
+        jobs::scan_batch b;
+        long long marked = 0;
+        if (!w.step(std::chrono::milliseconds(50), 100, 100, b, done).ok()) _exit(6);
+        if (!store.apply_scan_batch(b, marked).ok()) _exit(8);
+        w.add_missing(marked);
+      }
+      _exit(w.summary().errors == 1 && w.summary().files_found == 1 &&
+                    w.summary().files_missing == 0
+                ? 0
+                : 7);
     }
     int status = 0;
     REQUIRE(::waitpid(pid, &status, 0) == pid);
@@ -176,5 +276,7 @@ TEST_CASE("unreadable folders are counted and skipped, not fatal", "[scan]") {
     auto s = f.scan(f.tree);
     CHECK(s.errors == 1);
     CHECK(s.files_found == 1);
+    CHECK(s.files_missing == 0);
   }
+  CHECK(f.count("missing = 1") == 0);
 }

@@ -1,0 +1,230 @@
+// store.cpp: the single writer (store), the API's reader and the one-shot path check.
+#include "actors/store.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <caf/all.hpp>
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+#include "actors/messages.hpp"
+#include "actors/unexpected.hpp"
+#include "db/library.hpp"
+#include "jobs/job_store.hpp"
+#include "logging/log.hpp"
+
+namespace vpo::actors {
+namespace {
+
+// A connection and the queue_store on it; reopened when the database file comes back.
+struct db_handle {
+  std::string path;
+  db::connection conn;
+  std::unique_ptr<jobs::queue_store> store;  // finalized before conn closes (reset first)
+  bool connected = true;
+
+  db::status open() {
+    store.reset();
+    db::connection fresh;
+    db::file_identity id;
+    auto s = db::open_library(path, db::open_mode::existing_only, 5000, fresh, id);
+    if (!s.ok()) return s;
+    conn = std::move(fresh);
+    store = std::make_unique<jobs::job_store>(conn);
+    return {};
+  }
+  ~db_handle() { store.reset(); }
+
+  // db_health's verdict. When the file comes back (restored or replaced by a valid copy), this
+  // connection may still point at the old, unlinked file: reopen it.
+  void on_status(const db_status& s, logging::logger& log, const char* who) {
+    bool came_back = s.connected && !connected;
+    connected = s.connected;
+    if (!came_back) return;
+    if (auto r = open(); !r.ok())
+      log.error(std::string(who) + ": cannot reopen the database: " + r.error);
+    else
+      log.info(std::string(who) + " reopened the database", {{"file_path", path}});
+  }
+};
+
+db::status not_open() {
+  return {SQLITE_CANTOPEN, 0, "the database is not open"};
+}
+
+// ---- store -------------------------------------------------------------------------------
+struct store_state {
+  db_handle db;
+  logging::logger log{"vpo.store"};
+  static inline const char* name = "vpo.store";
+};
+using store_actor = caf::stateful_actor<store_state>;
+
+store_reply apply(store_state& st, store_op& op) {
+  store_reply r;
+  db::status s;
+  auto* q = st.db.store.get();
+  auto opt = [](const std::string& v) {
+    return v.empty() ? std::nullopt : std::optional<std::string>(v);
+  };
+  if (!q) {
+    s = not_open();
+  } else {
+    switch (op.what) {
+      case store_op::kind::insert:
+        if (op.not_after_ns != 0 &&
+            std::chrono::steady_clock::now().time_since_epoch().count() > op.not_after_ns) {
+          r.expired = true;  // the client was told it failed: it must not exist
+          return r;
+        }
+        s = q->insert(op.job);
+        r.changed = s.ok();
+        break;
+      case store_op::kind::claim:
+        s = q->claim_next(::getpid(), r.job);
+        r.changed = r.job.has_value();
+        break;
+      case store_op::kind::unclaim:
+        s = q->unclaim(op.id, r.changed);
+        break;
+      case store_op::kind::finish:
+        s = q->finish(op.id, op.status, opt(op.error), opt(op.summary_json), r.changed);
+        break;
+      case store_op::kind::requeue:
+        for (auto& j : op.jobs) {
+          bool changed = false;
+          s = q->requeue(j.id, j.summary_json, changed);
+          if (!s.ok()) break;
+          if (changed) r.ids.push_back(j.id);
+        }
+        r.changed = !r.ids.empty();
+        break;
+      case store_op::kind::cancel_queued:
+        s = q->cancel_queued(op.id, r.changed, r.job);
+        break;
+    }
+  }
+  if (!s.ok()) {
+    r.ok = false;
+    r.error = s.error;
+  }
+  return r;
+}
+
+store_recovery on_store_init(store_actor* self, int max_attempts) {
+  auto& st = self->state;
+  store_recovery out;
+  db::status s = st.db.open();
+  if (s.ok()) {
+    jobs::queue_store::recovery rec;
+    s = st.db.store->recover(max_attempts, rec);
+    out.requeued = std::move(rec.requeued);
+    out.failed = std::move(rec.failed);
+  }
+  if (!s.ok()) {
+    out.ok = false;
+    out.error = "job store: " + s.error + ". " + db::fix_hint(s);
+  }
+  return out;
+}
+
+caf::behavior store_impl(store_actor* self, std::string path) {
+  log_unexpected_messages(self, "store");
+  self->state.db.path = std::move(path);
+  return {
+      [=](init_atom, int max_attempts) { return on_store_init(self, max_attempts); },
+      [=](store_op& op) { return apply(self->state, op); },
+      [=](jobs::scan_batch& b) {
+        batch_ack a;
+        long long marked = 0;
+        auto* q = self->state.db.store.get();
+        db::status s = q ? q->apply_scan_batch(b, marked) : not_open();
+        a.ok = s.ok();
+        a.error = s.error;
+        a.missing_marked = marked;
+        return a;
+      },
+      [=](const db_status& s) { self->state.db.on_status(s, self->state.log, "store"); },
+  };
+}
+
+// ---- reader ------------------------------------------------------------------------------
+struct reader_state {
+  db_handle db;
+  logging::logger log{"vpo.store"};
+  static inline const char* name = "vpo.reader";
+};
+using reader_actor = caf::stateful_actor<reader_state>;
+
+job_answer on_read(reader_state& st, const job_query& q) {
+  job_answer a;
+  db::status s;
+  auto* store = st.db.store.get();
+  if (!store) {
+    s = not_open();
+  } else if (q.what == job_query::op::list) {
+    s = store->list(q.status, q.limit, a.jobs, a.total);
+  } else {
+    std::optional<jobs::job> j;
+    s = store->get(q.id, j);
+    if (j)
+      a.jobs.push_back(*j);
+    else
+      a.result = job_answer::outcome::not_found;
+  }
+  if (!s.ok()) {
+    st.log.error("cannot read jobs: " + s.error);
+    a = {};
+    a.result = job_answer::outcome::unavailable;
+    a.message = "the library database cannot be read: " + s.error;
+  }
+  return a;
+}
+
+caf::behavior reader_impl(reader_actor* self, std::string path) {
+  log_unexpected_messages(self, "reader");
+  self->state.db.path = std::move(path);
+  return {
+      [=](init_atom) {
+        auto s = self->state.db.open();
+        return init_result{s.ok(), s.ok() ? "" : "job reader: " + s.error + ". " + db::fix_hint(s)};
+      },
+      [=](const job_query& q) { return on_read(self->state, q); },
+      [=](count_atom) -> caf::result<jobs::queue_store::status_counts> {
+        jobs::queue_store::status_counts n;
+        auto* store = self->state.db.store.get();
+        db::status s = store ? store->counts(n) : not_open();
+        if (!s.ok()) return caf::sec::runtime_error;
+        return n;
+      },
+      [=](const db_status& s) { self->state.db.on_status(s, self->state.log, "job reader"); },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_store(caf::actor_system& sys, std::string database_path) {
+  return sys.spawn<caf::detached>(store_impl, std::move(database_path));
+}
+
+caf::actor spawn_reader(caf::actor_system& sys, std::string database_path) {
+  return sys.spawn<caf::detached>(reader_impl, std::move(database_path));
+}
+
+caf::actor spawn_path_check(caf::actor_system& sys) {
+  return sys.spawn<caf::detached>([](caf::event_based_actor* self) -> caf::behavior {
+    return {
+        [=](check_atom, const std::string& path) -> std::string {
+          self->quit();
+          struct stat st {};
+          if (::stat(path.c_str(), &st) != 0) return std::strerror(errno);
+          if (!S_ISDIR(st.st_mode)) return std::strerror(ENOTDIR);
+          return "";
+        },
+    };
+  });
+}
+
+}  // namespace vpo::actors

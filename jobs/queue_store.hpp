@@ -1,0 +1,67 @@
+// queue_store.hpp: the seam between the actors and the database: every write to the jobs and
+// files tables, and the reads the API needs. SQLite implements it today (jobs/job_store); a
+// PostgreSQL backend (several hosts sharing one queue) would implement the same interface.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "db/connection.hpp"
+#include "jobs/job.hpp"
+#include "jobs/scan_batch.hpp"
+
+namespace vpo::jobs {
+
+/// One owner per instance (not thread-safe). Every job transition checks the current status, so
+/// an illegal one changes nothing and says so (`changed` false).
+class queue_store {
+ public:
+  virtual ~queue_store() = default;
+
+  // ---- jobs: writes (the store actor only) ----
+  /// Inserts a new queued job.
+  virtual db::status insert(const job& j) = 0;
+  /// Atomically moves the next queued job (lowest priority, then oldest) to running, counting
+  /// an attempt; `out` is empty when nothing is queued.
+  virtual db::status claim_next(long long worker_pid, std::optional<job>& out) = 0;
+  /// running -> queued, taking back the attempt a claim counted (the job never started).
+  virtual db::status unclaim(const std::string& id, bool& changed) = 0;
+  /// running -> completed/failed/cancelled.
+  virtual db::status finish(const std::string& id, const std::string& status,
+                            const std::optional<std::string>& error,
+                            const std::optional<std::string>& summary_json, bool& changed) = 0;
+  /// running -> queued, attempts kept (a forced stop); keeps the summary of what it did.
+  virtual db::status requeue(const std::string& id, const std::optional<std::string>& summary_json,
+                             bool& changed) = 0;
+  /// queued -> cancelled. `now` is the job as stored afterwards (empty: no such job).
+  virtual db::status cancel_queued(const std::string& id, bool& changed,
+                                   std::optional<job>& now) = 0;
+
+  /// What recover() did, per job.
+  struct recovery {
+    std::vector<job> requeued;
+    std::vector<job> failed;
+  };
+  /// At startup, under the single-instance lock: jobs left running by a dead process go back to
+  /// queued when attempts < `max_attempts`, else become failed.
+  virtual db::status recover(int max_attempts, recovery& out) = 0;
+
+  // ---- files: writes (the store actor only) ----
+  /// Applies one scan step in one short transaction, with the job's progress; `missing_marked`
+  /// counts the files that turned missing.
+  virtual db::status apply_scan_batch(const scan_batch& b, long long& missing_marked) = 0;
+
+  // ---- reads (any connection; the API reads on its own) ----
+  virtual db::status get(const std::string& id, std::optional<job>& out) = 0;
+  /// Jobs matching `status` (any when empty), newest first, at most `limit`; `total` counts all.
+  virtual db::status list(const std::string& status, int limit, std::vector<job>& out,
+                          long long& total) = 0;
+  /// How many jobs are in each status.
+  struct status_counts {
+    long long queued = 0, running = 0, completed = 0, failed = 0, cancelled = 0;
+  };
+  virtual db::status counts(status_counts& out) = 0;
+};
+
+}  // namespace vpo::jobs

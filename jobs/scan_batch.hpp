@@ -1,0 +1,40 @@
+// scan_batch.hpp: what one step of a scan found, as the store applies it in one transaction.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace vpo::jobs {
+
+/// A video file as the library records it.
+struct file_record {
+  std::string path;
+  std::string dir;          ///< the parent folder ("/" for files at the root)
+  std::string extension;    ///< lower case, without the dot
+  std::string modified_at;  ///< mtime as RFC 3339 UTC (milliseconds)
+  long long size = 0;
+  long long mtime_ns = 0;  ///< mtime in nanoseconds since the epoch: exact, for change detection
+};
+
+/// One step's changes to the library plus the job's progress. Unchanged files are not in it.
+struct scan_batch {
+  std::string job_id;
+  double progress = 0;
+  std::string scanned_at;                  ///< RFC 3339 UTC, the scan's start
+  std::vector<file_record> upserts;        ///< new files, changed files, files that came back
+  std::vector<std::string> missing_paths;  ///< files of a listed folder that are gone
+  std::string missing_dir;                 ///< a folder that is gone: its files turn missing...
+  int missing_dir_limit = 2000;            ///< ...at most this many per batch (bounded writes)
+  bool empty() const {
+    return upserts.empty() && missing_paths.empty() && missing_dir.empty();
+  }
+};
+
+/// The parent folder of an absolute path ("/" for "/a.mkv").
+inline std::string parent_dir(const std::string& path) {
+  auto slash = path.rfind('/');
+  if (slash == std::string::npos || slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+}  // namespace vpo::jobs

@@ -1,0 +1,207 @@
+// jobs_scale_test.cpp: the jobs' promises on a real-sized library (the shared 200,000-file tree,
+// no test hook): the API stays fast during a scan, a forced stop always requeues, start-up with
+// big scans queued succeeds, bad paths change nothing, unreadable folders mark nothing missing.
+#include <sys/stat.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "tests/support/big_tree.hpp"
+#include "tests/support/daemon.hpp"
+#include "tests/support/http_client.hpp"
+#include "tests/support/jobs_client.hpp"
+
+using namespace vpo::test;
+using namespace std::chrono_literals;
+using nlohmann::json;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+std::string job_column(const daemon_process& d, const std::string& id, const std::string& col) {
+  return query_db(d.db_path(), "SELECT " + col + " FROM jobs WHERE id = '" + id + "'");
+}
+
+std::unique_ptr<process> restart(const daemon_process& d, std::vector<std::string> args = {}) {
+  std::vector<std::string> all = {"serve", "--port", std::to_string(d.port())};
+  all.insert(all.end(), args.begin(), args.end());
+  return std::make_unique<process>(vpo_command(d.home(), all));
+}
+
+}  // namespace
+
+TEST_CASE("API calls answer fast while a scan of 200,000 files runs", "[jobs][scale]") {
+  daemon_process d;
+  REQUIRE(d.start_ready({"--workers", "1"}));
+  auto scan = post_scan(d.port(), shared_big_tree());
+  REQUIRE(scan);
+  std::string id = (*scan)["id"];
+  REQUIRE(job_reaches(d.port(), id, "running", 5s));
+  d.home().write("small/a.mkv", "");
+  std::chrono::milliseconds slowest{0};
+  auto timed = [&](auto call) {
+    auto t0 = clock_type::now();
+    auto r = call();
+    slowest = std::max(
+        slowest, std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - t0));
+    return r;
+  };
+  http_connection c(d.port());
+  for (int i = 0; i < 10; ++i) {
+    auto list = timed([&] { return c.request("GET", "/api/jobs"); });
+    REQUIRE(list);
+    CHECK(list->status == 200);
+    auto created = timed([&] {
+      return c.request("POST", "/api/jobs",
+                       json{{"type", "scan"}, {"path", d.home().file("small")}}.dump());
+    });
+    REQUIRE(created);
+    REQUIRE(created->status == 201);
+    std::string queued = json::parse(created->body)["id"];
+    auto cancel = timed([&] { return c.request("POST", "/api/jobs/" + queued + "/cancel"); });
+    REQUIRE(cancel);
+    CHECK(cancel->status == 200);
+    auto health = timed([&] { return c.request("GET", "/health"); });
+    REQUIRE(health);
+  }
+  // The calls really ran beside the scan (it took seconds of API time before the store).
+  CHECK((*get_job(d.port(), id))["status"] == "running");
+  CHECK(slowest < 1000ms);
+  double progress = (*get_job(d.port(), id))["progress_percent"];
+  CHECK(progress < 100.0);
+  REQUIRE(job_reaches(d.port(), id, "completed", 120s));
+  auto done = *get_job(d.port(), id);
+  CHECK(done["summary"]["files_found"] == big_tree_files);
+  CHECK(done["summary"]["files_new"] == big_tree_files);
+  // Files carry modified_at in RFC 3339 UTC and the exact nanoseconds.
+  CHECK(query_db(d.db_path(), "SELECT count(*) FROM files WHERE modified_at GLOB "
+                              "'[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T*Z' AND mtime_ns > 0") ==
+        std::to_string(big_tree_files));
+  CHECK(d.stop(SIGTERM) == 0);
+}
+
+TEST_CASE("20 forced stops during a scan (short shutdown timeout): 20 requeues, none running",
+          "[jobs][scale][shutdown]") {
+  daemon_process d;
+  REQUIRE(d.start_ready({"--workers", "1", "--shutdown-timeout", "0.1"}));
+  auto scan = post_scan(d.port(), shared_big_tree());
+  REQUIRE(scan);
+  std::string id = (*scan)["id"];
+  std::unique_ptr<process> p;
+  for (int stop = 1; stop <= 20; ++stop) {
+    INFO("forced stop " << stop);
+    process& daemon = stop == 1 ? d.proc() : *p;
+    REQUIRE(job_reaches(d.port(), id, "running", 10s));
+    auto sent = clock_type::now();
+    daemon.signal(SIGTERM);
+    REQUIRE(daemon.wait(5s) == 143);
+    // The deadline is 0.1 s after the signal; the stop (requeue included) takes little more.
+    CHECK(clock_type::now() - sent < 2s);
+    std::string err = daemon.err();
+    CHECK_THAT(err, Catch::Contains("put back to queued job_id=" + id));
+    CHECK_THAT(err, Catch::Contains("jobs_requeued=1"));
+    CHECK(job_column(d, id, "status") == "queued");
+    CHECK(job_column(d, id, "attempts") == std::to_string(stop));
+    CHECK(job_column(d, id, "summary_json").find("files_found") != std::string::npos);
+    CHECK(query_db(d.db_path(), "SELECT count(*) FROM jobs WHERE status = 'running'") == "0");
+    p = restart(d, {"--workers", "1", "--shutdown-timeout", "0.1"});
+    REQUIRE(p->wait_for_stderr(ready_line, 10s));
+    CHECK_THAT(p->err(), !Catch::Contains("left running by a stopped process"));
+  }
+  p->signal(SIGQUIT);
+  CHECK(p->wait(5s) == 131);
+  CHECK(query_db(d.db_path(), "PRAGMA integrity_check") == "ok");
+  CHECK(query_db(d.db_path(), "SELECT count(*) FROM jobs WHERE status = 'running'") == "0");
+}
+
+TEST_CASE("SIGQUIT during a drain requeues the running scan and exits 131", "[jobs][scale]") {
+  daemon_process d;
+  REQUIRE(d.start_ready({"--workers", "1", "--shutdown-timeout", "300"}));
+  auto scan = post_scan(d.port(), shared_big_tree());
+  REQUIRE(scan);
+  std::string id = (*scan)["id"];
+  REQUIRE(job_reaches(d.port(), id, "running", 5s));
+  d.proc().signal(SIGTERM);
+  REQUIRE(d.proc().wait_for_stderr("waiting for 1 running job", 5s));
+  auto sent = clock_type::now();
+  CHECK(d.stop(SIGQUIT, 5s) == 131);
+  CHECK(clock_type::now() - sent < 1s);
+  CHECK(job_column(d, id, "status") == "queued");
+  CHECK(job_column(d, id, "attempts") == "1");
+  CHECK_THAT(d.proc().err(), Catch::Contains("jobs_requeued=1"));
+}
+
+TEST_CASE("start-up with big scans queued and one interrupted succeeds at once", "[jobs][scale]") {
+  daemon_process d;
+  REQUIRE(d.start_ready({"--workers", "1"}));
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) {
+    auto scan = post_scan(d.port(), shared_big_tree());
+    REQUIRE(scan);
+    ids.push_back((*scan)["id"]);
+  }
+  REQUIRE(job_reaches(d.port(), ids[0], "running", 5s));
+  CHECK(d.stop(SIGKILL) == 128 + SIGKILL);  // the first one is left running
+  auto p = restart(d, {"--workers", "1"});
+  REQUIRE(p->wait_for_stderr(ready_line, 10s));
+  CHECK_THAT(p->err(), Catch::Contains("put back to queued job_id=" + ids[0]));
+  auto h = http_get(d.port(), "/health");
+  REQUIRE(h);
+  CHECK(h->status == 200);
+  REQUIRE(job_reaches(d.port(), ids[0], "running", 5s));
+  p->signal(SIGQUIT);
+  CHECK(p->wait(5s) == 131);
+  CHECK(query_db(d.db_path(), "SELECT count(*) FROM jobs WHERE status = 'queued'") == "5");
+}
+
+TEST_CASE("a path with control characters is refused with 400 and creates nothing",
+          "[jobs][scale]") {
+  daemon_process d;
+  REQUIRE(d.start_ready());
+  http_connection c(d.port());
+  for (const char* body : {R"({"type":"scan","path":"/tmp\u0000/x"})",
+                           R"({"type":"scan","path":"/tmp\n"})"}) {
+    auto r = c.request("POST", "/api/jobs", body);
+    REQUIRE(r);
+    CHECK(r->status == 400);
+    CHECK(json::parse(r->body)["code"] == "INVALID_FIELD");
+    CHECK_THAT(r->body, Catch::Contains("control characters"));
+  }
+  auto list = c.request("GET", "/api/jobs");
+  REQUIRE(list);
+  CHECK(json::parse(list->body)["total"] == 0);
+  CHECK(d.stop(SIGTERM) == 0);
+}
+
+TEST_CASE("an unreadable subfolder is counted as an error and nothing below it turns missing",
+          "[jobs][scale]") {
+  if (::geteuid() != 0) return;  // needs a daemon that root's permission checks apply to
+  daemon_process d;
+  ::chmod(d.home().path().c_str(), 0777);
+  d.home().write("lib/ok/a.mkv", "");
+  d.home().write("lib/closed/b.mkv", "");
+  d.home().write("lib/closed/deeper/c.mkv", "");
+  std::string lib = d.home().file("lib");
+  for (const char* sub : {"", "/ok", "/closed", "/closed/deeper"})
+    ::chmod((lib + sub).c_str(), 0755);
+  auto o = vpo_command(d.home(), {"serve", "--port", std::to_string(d.port())});
+  o.run_as_uid = 65534u;
+  process p(o);
+  REQUIRE(p.wait_for_stderr(ready_line, 10s));
+  auto first = post_scan(d.port(), lib);
+  REQUIRE(first);
+  REQUIRE(job_reaches(d.port(), (*first)["id"], "completed", 10s));
+  ::chmod((lib + "/closed").c_str(), 0700);  // root's: the daemon (nobody) cannot list it now
+  auto second = post_scan(d.port(), lib);
+  REQUIRE(second);
+  REQUIRE(job_reaches(d.port(), (*second)["id"], "completed", 10s));
+  auto j = *get_job(d.port(), (*second)["id"]);
+  CHECK(j["summary"]["errors"] == 1);
+  CHECK(j["summary"]["files_missing"] == 0);
+  CHECK(j["summary"]["files_found"] == 1);
+  CHECK_THAT(p.err(), Catch::Contains("cannot read folder"));
+  CHECK(query_db(d.db_path(), "SELECT count(*) FROM files WHERE missing = 1") == "0");
+  p.signal(SIGTERM);
+  CHECK(p.wait(10s) == 0);
+}

@@ -1,0 +1,76 @@
+// big_tree.cpp: the shared 200,000-file tree (created once, under a lock) and a SQL helper.
+#include "tests/support/big_tree.hpp"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <stdexcept>
+
+namespace vpo::test {
+namespace {
+
+void touch(const std::string& path) {
+  int fd = ::open(path.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+  if (fd < 0) throw std::runtime_error("cannot create " + path);
+  ::close(fd);
+}
+
+void build(const std::string& root) {
+  namespace fs = std::filesystem;
+  std::string tmp = root + ".partial";
+  fs::remove_all(tmp);
+  int n = 0;
+  for (int a = 0; a < 10; ++a)
+    for (int b = 0; b < 20; ++b) {
+      std::string dir = tmp + "/show " + std::to_string(a) + "/season " + std::to_string(b);
+      fs::create_directories(dir);
+      for (int i = 0; i < big_tree_files / 200; ++i, ++n)
+        touch(dir + "/episode " + std::to_string(i) + (i % 2 ? ".mkv" : ".mp4"));
+      touch(dir + "/notes.txt");
+    }
+  if (n != big_tree_files) throw std::runtime_error("big tree: wrong file count");
+  fs::rename(tmp, root);
+}
+
+}  // namespace
+
+const std::string& shared_big_tree() {
+  static const std::string root = [] {
+    std::string base = std::string(VPO_TEST_TREES_DIR);
+    std::filesystem::create_directories(base);
+    std::string path = base + "/big-" + std::to_string(big_tree_files);
+    int lock = ::open((base + "/big.lock").c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
+    if (lock < 0 || ::flock(lock, LOCK_EX) != 0) throw std::runtime_error("big tree: no lock");
+    if (!std::filesystem::exists(path)) build(path);  // complete trees are renamed into place
+    ::close(lock);
+    return path;
+  }();
+  return root;
+}
+
+std::string query_db(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    sqlite3_close(db);
+    throw std::runtime_error("cannot open " + path);
+  }
+  sqlite3_busy_timeout(db, 5000);
+  sqlite3_stmt* st = nullptr;
+  std::string out;
+  int rc = sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr);
+  if (rc == SQLITE_OK) rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    auto* text = sqlite3_column_text(st, 0);
+    out = text ? reinterpret_cast<const char*>(text) : "";
+  }
+  std::string err = sqlite3_errmsg(db);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) throw std::runtime_error(sql + ": " + err);
+  return out;
+}
+
+}  // namespace vpo::test

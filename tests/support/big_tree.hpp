@@ -1,0 +1,20 @@
+// big_tree.hpp: a real-sized library for tests that need a long scan, built once and shared.
+#pragma once
+
+#include <string>
+
+namespace vpo::test {
+
+/// How many video files the shared tree holds.
+constexpr int big_tree_files = 200000;
+
+/// The path of a tree of big_tree_files empty video files (10 x 20 folders of 1,000, plus a
+/// little noise), created on first use under the build folder and shared by every test and
+/// every test process (a lock file serializes the creation). Tests must not modify it.
+const std::string& shared_big_tree();
+
+/// Runs `sql` on the SQLite database at `path` (read-only) and returns the first column of the
+/// first row as text ("" when there is no row); throws std::runtime_error on an error.
+std::string query_db(const std::string& path, const std::string& sql);
+
+}  // namespace vpo::test
