@@ -31,7 +31,7 @@ deps:
 bench:
 	@scripts/ensure-deps.sh bench
 	bench/http_bench.sh
-	bench/scan_bench.sh
+	bench/jobs_bench.sh
 
 format:
 	git ls-files '*.cpp' '*.hpp' | xargs clang-format -i

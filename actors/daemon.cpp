@@ -8,6 +8,7 @@
 
 #include "actors/messages.hpp"
 #include "actors/supervisor.hpp"
+#include "db/library.hpp"
 #include "logging/log.hpp"
 #include "logging/setup.hpp"
 #include "net/signals.hpp"
@@ -40,6 +41,7 @@ void log_summary(const shutdown_report& r) {
 
 int run_daemon(const config::settings& settings) {
   logging::logger log("vpo.daemon");
+  db::configure_sqlite();
   auto grace = std::chrono::milliseconds(std::llround(settings.server.shutdown_timeout * 1000)) +
                std::chrono::seconds(2);
   auto target = std::make_shared<signal_target>();

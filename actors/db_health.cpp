@@ -65,6 +65,9 @@ void on_probe(db_actor* self) {
       s = reopened;  // the connection was already closed: report why it stays so
   }
   bool now = s.ok();
+  // Checkpoints happen here, not in the store's commits: a passive checkpoint waits for nobody
+  // and never holds the write lock, so the one writer's transactions stay short.
+  if (now) st.conn.exec("PRAGMA wal_checkpoint(PASSIVE)");
   if (now != st.connected) {
     st.connected = now;
     st.reason = now ? "" : s.error;

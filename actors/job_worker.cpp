@@ -1,6 +1,10 @@
 // job_worker.cpp: the scan job driven as a sequence of `step` messages, batches to the store.
 #include "actors/job_worker.hpp"
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <caf/all.hpp>
 #include <memory>
 #include <optional>
@@ -88,8 +92,8 @@ void on_run(worker* self, run_job& msg) {
   st.walk_done = st.waiting = false;
   st.last_batch = clock::now();
   db::file_identity id;
-  db::status s = db::open_library(st.options.database_path, db::open_mode::existing_only, 5000,
-                                  st.conn, id);
+  db::status s =
+      db::open_library(st.options.database_path, db::open_mode::existing_only, 5000, st.conn, id);
   if (s.ok()) {
     st.scan = std::make_unique<jobs::scan_walk>(st.conn, st.current->path, st.current->id, st.log);
     s = st.scan->start();
@@ -124,6 +128,9 @@ void on_step(worker* self, std::uint64_t gen) {
 caf::behavior worker_impl(worker* self, caf::actor queue, caf::actor store,
                           job_worker_options options) {
   log_unexpected_messages(self, "job_worker");
+  // A detached actor owns its thread: the walk (and its stat helper, which inherits this) yields
+  // the CPU to the io thread, the control actors and the store when the cores are busy.
+  ::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), options.nice);
   self->state.queue = std::move(queue);
   self->state.store = std::move(store);
   self->state.options = std::move(options);

@@ -62,6 +62,14 @@ std::string absolute_path(const std::string& path) {
   return ec ? path : p.lexically_normal().string();
 }
 
+void configure_sqlite() {
+  static const bool done = [] {
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    return true;
+  }();
+  (void)done;
+}
+
 status open_library(const std::string& path, open_mode mode, int busy_timeout_ms, connection& out,
                     file_identity& id) {
   struct stat st {};

@@ -15,6 +15,10 @@ struct file_identity {
   bool operator!=(const file_identity& o) const { return !(*this == o); }
 };
 
+/// Process-wide SQLite settings, before the first connection: no memory statistics (they take a
+/// global mutex on every allocation, and each actor owns its connection). Idempotent.
+void configure_sqlite();
+
 /// Opens `path` and verifies it is a vpo library database. With create_if_missing, creates the
 /// folder and the file with its schema (WAL mode) and migrates an older schema; with
 /// existing_only (reconnects), requires the file and the current schema and writes nothing.

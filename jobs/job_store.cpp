@@ -82,8 +82,7 @@ struct job_store::statements {
                     "rowid FROM files WHERE dir = ?2 AND missing = 0 LIMIT ?3)") {}
 
   db::statement insert, claim, progress, finish, requeue, unclaim, cancel, get, list_all,
-      list_status, count_all, count_status, count_by_status, upsert_file, missing_path,
-      missing_dir;
+      list_status, count_all, count_status, count_by_status, upsert_file, missing_path, missing_dir;
 };
 
 namespace {
@@ -98,7 +97,9 @@ struct durable {
 }  // namespace
 
 job_store::job_store(db::connection& c) : c_(c), st_(std::make_unique<statements>(c)) {
-  c_.exec("PRAGMA synchronous = NORMAL");
+  // db_health checkpoints every 500 ms (passive, off the write path); committing only checkpoints
+  // as a safety net when the WAL grows past ~40 MiB (db_health cannot, e.g. while disconnected).
+  c_.exec("PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 10000");
 }
 job_store::~job_store() = default;
 
@@ -142,8 +143,8 @@ db::status job_store::finish(const std::string& id, const std::string& status,
   return s;
 }
 
-db::status job_store::requeue(const std::string& id,
-                              const std::optional<std::string>& summary_json, bool& changed) {
+db::status job_store::requeue(const std::string& id, const std::optional<std::string>& summary_json,
+                              bool& changed) {
   durable sync(c_);
   auto s = st_->requeue.reset().bind(1, summary_json).bind(2, id).run("cannot requeue job");
   changed = s.ok() && sqlite3_changes(c_.handle()) == 1;
@@ -157,8 +158,7 @@ db::status job_store::unclaim(const std::string& id, bool& changed) {
   return s;
 }
 
-db::status job_store::cancel_queued(const std::string& id, bool& changed,
-                                    std::optional<job>& now) {
+db::status job_store::cancel_queued(const std::string& id, bool& changed, std::optional<job>& now) {
   {
     durable sync(c_);
     auto s = st_->cancel.reset().bind(1, now_rfc3339()).bind(2, id).run("cannot cancel job");

@@ -19,6 +19,7 @@
 
 #include "db/statement.hpp"
 #include "jobs/job.hpp"
+#include "jobs/parallel_stat.hpp"
 
 namespace vpo::jobs {
 namespace {
@@ -225,26 +226,44 @@ struct scan_walk::impl {
         file_record{join(cur->path, name), cur->path, ext, rfc3339_ms(mtime_ns), size, mtime_ns});
   }
 
-  // One directory entry of the current folder.
-  void visit(const dirent* e, scan_batch& out) {
-    const char* name = e->d_name;
-    if (name[0] == '.') return;  // ".", ".." and hidden entries
-    unsigned char type = e->d_type;
-    struct stat st {};
-    bool have_stat = false;
-    if (type == DT_UNKNOWN) {
-      if (fstatat(dirfd(cur->dir), name, &st, AT_SYMLINK_NOFOLLOW) != 0) return;
-      have_stat = true;
-      type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
+  // Lists up to `max_files` video files (and whatever else comes with them) of the current
+  // folder, stats them on two threads, and records them. Returns the entries read; `end` turns
+  // true at the end of the listing (errno in `error`).
+  std::size_t list_chunk(std::size_t max_files, scan_batch& out, bool& end, int& error) {
+    names.clear();
+    std::size_t read = 0;
+    end = false;
+    error = 0;
+    while (names.size() < max_files && read < 4096) {
+      errno = 0;
+      const dirent* e = readdir(cur->dir);
+      if (!e) {
+        end = true;
+        error = errno;
+        break;
+      }
+      ++read;
+      const char* name = e->d_name;
+      if (name[0] == '.') continue;  // ".", ".." and hidden entries
+      unsigned char type = e->d_type;
+      if (type == DT_UNKNOWN) {  // some file systems do not say: ask
+        struct stat st {};
+        if (fstatat(dirfd(cur->dir), name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+        type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
+      }
+      if (type == DT_DIR) {
+        cur->subdirs.emplace_back(name);
+        continue;
+      }
+      if (type == DT_REG && video_extension(name, std::strlen(name), ext)) names.emplace_back(name);
     }
-    if (type == DT_DIR) {
-      cur->subdirs.emplace_back(name);
-      return;
+    stats.run(dirfd(cur->dir), names, stat_out, stat_ok);
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      if (!stat_ok[i]) continue;  // vanished between readdir and stat
+      video_extension(names[i].c_str(), names[i].size(), ext);
+      record(names[i].c_str(), names[i].size(), ext, stat_out[i], out);
     }
-    std::size_t len = std::strlen(name);
-    if (type != DT_REG || !video_extension(name, len, ext)) return;
-    if (!have_stat && fstatat(dirfd(cur->dir), name, &st, AT_SYMLINK_NOFOLLOW) != 0) return;
-    record(name, len, ext, st, out);
+    return read;
   }
 
   // The current folder is listed: what was known and not seen is gone; subfolders come next.
@@ -310,7 +329,11 @@ struct scan_walk::impl {
   long long expected = 0;  // files the library knew under the root at the start
   mutable double last_progress = 0;
   std::vector<std::string> pending_missing;  // found gone, not yet handed over (batch full)
-  std::string key, ext;                      // reused buffers
+  parallel_stat stats;
+  std::vector<std::string> names;  // reused buffers
+  std::vector<struct stat> stat_out;
+  std::vector<char> stat_ok;
+  std::string key, ext;
   scan_summary summary;
 };
 
@@ -337,10 +360,19 @@ db::status scan_walk::start() {
     return {SQLITE_CANTOPEN, ENOTDIR, "cannot open " + w.root + ": " + std::strerror(ENOTDIR)};
   if (::access(w.root.c_str(), R_OK | X_OK) != 0)
     return {SQLITE_CANTOPEN, errno, "cannot open " + w.root + ": " + std::strerror(errno)};
-  db::statement count(w.db,
-                      "SELECT count(*) FROM files WHERE path > ? AND path < ? AND missing = 0");
-  count.bind(1, w.lo).bind(2, w.hi);
-  if (count.step() == SQLITE_ROW) w.expected = count.column_int(0);
+  // The basis of the progress: the last completed scan of this very tree, else the files the
+  // library has under it (an index range, no table lookups).
+  db::statement last(w.db,
+                     "SELECT json_extract(summary_json, '$.files_found') FROM jobs WHERE "
+                     "file_path = ? AND job_type = 'scan' AND status = 'completed' ORDER BY "
+                     "completed_at DESC LIMIT 1");
+  if (last.error().empty() && last.bind(1, w.root).step() == SQLITE_ROW)
+    w.expected = last.column_int(0);
+  if (w.expected <= 0) {
+    db::statement count(w.db, "SELECT count(*) FROM files WHERE path > ? AND path < ?");
+    count.bind(1, w.lo).bind(2, w.hi);
+    if (count.step() == SQLITE_ROW) w.expected = count.column_int(0);
+  }
   w.todo.push_back({w.root, 1.0});
   return {};
 }
@@ -358,8 +390,9 @@ db::status scan_walk::step(std::chrono::milliseconds budget, std::size_t max_ent
     return used >= max_changes ? 0 : max_changes - used;
   };
   while (!w.finished && seen < max_entries && room() > 0) {
-    // Checking the clock every 64 entries keeps its cost out of the hot loop.
-    if ((++seen & 63) == 0 && std::chrono::steady_clock::now() >= deadline) break;
+    // Each round is a bounded piece of work (a chunk of a listing, of known rows, an open).
+    ++seen;
+    if (std::chrono::steady_clock::now() >= deadline) break;
     if (!w.pending_missing.empty()) {  // hand over what is known to be gone, a batch at a time
       auto n = std::min(room(), w.pending_missing.size());
       auto from = w.pending_missing.end() - static_cast<std::ptrdiff_t>(n);
@@ -383,18 +416,16 @@ db::status scan_walk::step(std::chrono::milliseconds budget, std::size_t max_ent
       if (!w.cur->loading && w.cur->gone) w.cur.reset();
       continue;
     }
-    errno = 0;
-    const dirent* e = readdir(w.cur->dir);
-    if (e) {
-      w.visit(e, out);
-      continue;
-    }
-    if (errno != 0) {
+    bool end = false;
+    int error = 0;
+    seen += w.list_chunk(std::min<std::size_t>(room(), 1024), out, end, error);
+    if (!end) continue;
+    if (error != 0) {
       w.cur->listing_failed = true;
       ++w.summary.errors;
       w.skipped.push_back(w.cur->path);
       w.warn(std::string("cannot list folder completely (nothing in it is marked missing): ") +
-                 std::strerror(errno),
+                 std::strerror(error),
              w.cur->path);
     }
     w.finish_current();
@@ -411,11 +442,10 @@ void scan_walk::add_missing(long long n) {
 double scan_walk::progress() const {
   auto& w = *impl_;
   if (w.finished) return 100.0;
-  double estimate =
-      w.expected > 0
-          ? 99.0 * std::min(1.0, static_cast<double>(w.summary.files_found) /
-                                     static_cast<double>(w.expected))
-          : 99.0 * std::min(1.0, w.share_done);
+  double estimate = w.expected > 0
+                        ? 99.0 * std::min(1.0, static_cast<double>(w.summary.files_found) /
+                                                   static_cast<double>(w.expected))
+                        : 99.0 * std::min(1.0, w.share_done);
   w.last_progress = std::max(w.last_progress, estimate);
   return w.last_progress;
 }

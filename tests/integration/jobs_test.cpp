@@ -133,6 +133,12 @@ TEST_CASE("cancelling: queued jobs at once, running jobs at their next step", "[
   REQUIRE(q);
   CHECK(q->status == 200);
   CHECK(json::parse(q->body)["status"] == "cancelled");
+  REQUIRE(eventually(  // well into the walk: it has recorded something
+      [&] {
+        auto j = get_job(d.port(), (*running)["id"]);
+        return j && (*j)["progress_percent"].get<double>() > 0;
+      },
+      10s));
   auto r = c.request("POST", "/api/jobs/" + (*running)["id"].get<std::string>() + "/cancel");
   REQUIRE(r);
   CHECK(r->status == 202);

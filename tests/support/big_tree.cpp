@@ -18,36 +18,34 @@ void touch(const std::string& path) {
   ::close(fd);
 }
 
-void build(const std::string& root) {
+void build(const std::string& root, int files) {
   namespace fs = std::filesystem;
   std::string tmp = root + ".partial";
   fs::remove_all(tmp);
-  int n = 0;
-  for (int a = 0; a < 10; ++a)
-    for (int b = 0; b < 20; ++b) {
-      std::string dir = tmp + "/show " + std::to_string(a) + "/season " + std::to_string(b);
-      fs::create_directories(dir);
-      for (int i = 0; i < big_tree_files / 200; ++i, ++n)
-        touch(dir + "/episode " + std::to_string(i) + (i % 2 ? ".mkv" : ".mp4"));
-      touch(dir + "/notes.txt");
-    }
-  if (n != big_tree_files) throw std::runtime_error("big tree: wrong file count");
-  fs::rename(tmp, root);
+  for (int d = 0; d < files / 1000; ++d) {
+    std::string dir = tmp + "/show " + std::to_string(d / 20) + "/season " + std::to_string(d % 20);
+    fs::create_directories(dir);
+    for (int i = 0; i < 1000; ++i)
+      touch(dir + "/episode " + std::to_string(i) + (i % 2 ? ".mkv" : ".mp4"));
+    touch(dir + "/notes.txt");
+  }
+  fs::rename(tmp, root);  // a tree is complete once it has its name
 }
 
 }  // namespace
 
+std::string ensure_tree(const std::string& root, int files) {
+  std::filesystem::create_directories(std::filesystem::path(root).parent_path());
+  int lock = ::open((root + ".lock").c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
+  if (lock < 0 || ::flock(lock, LOCK_EX) != 0) throw std::runtime_error("tree: no lock");
+  if (!std::filesystem::exists(root)) build(root, files);
+  ::close(lock);
+  return root;
+}
+
 const std::string& shared_big_tree() {
-  static const std::string root = [] {
-    std::string base = std::string(VPO_TEST_TREES_DIR);
-    std::filesystem::create_directories(base);
-    std::string path = base + "/big-" + std::to_string(big_tree_files);
-    int lock = ::open((base + "/big.lock").c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
-    if (lock < 0 || ::flock(lock, LOCK_EX) != 0) throw std::runtime_error("big tree: no lock");
-    if (!std::filesystem::exists(path)) build(path);  // complete trees are renamed into place
-    ::close(lock);
-    return path;
-  }();
+  static const std::string root = ensure_tree(
+      std::string(VPO_TEST_TREES_DIR) + "/big-" + std::to_string(big_tree_files), big_tree_files);
   return root;
 }
 

@@ -13,6 +13,10 @@ constexpr int big_tree_files = 200000;
 /// every test process (a lock file serializes the creation). Tests must not modify it.
 const std::string& shared_big_tree();
 
+/// Makes sure `root` holds a tree of `files` empty video files (folders of 1,000, 20 per parent)
+/// and returns it; built once (under a lock file beside it), then reused. `files` % 1000 == 0.
+std::string ensure_tree(const std::string& root, int files);
+
 /// Runs `sql` on the SQLite database at `path` (read-only) and returns the first column of the
 /// first row as text ("" when there is no row); throws std::runtime_error on an error.
 std::string query_db(const std::string& path, const std::string& sql);

@@ -1,0 +1,42 @@
+// parallel_stat.hpp: fstatat() of many names of one folder on two threads (the walk's own and one
+// helper): on a re-scan the kernel's stat is most of the work, and a second core halves it.
+#pragma once
+
+#include <sys/stat.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace vpo::jobs {
+
+/// Owns one helper thread for its lifetime. Not thread-safe (one walk owns it).
+class parallel_stat {
+ public:
+  parallel_stat();
+  ~parallel_stat();
+  parallel_stat(const parallel_stat&) = delete;
+  parallel_stat& operator=(const parallel_stat&) = delete;
+
+  /// out[i] = fstatat(dirfd, names[i], AT_SYMLINK_NOFOLLOW); ok[i] = 0 when that failed. Returns
+  /// when every name is done; small lists are done on the calling thread alone.
+  void run(int dirfd, const std::vector<std::string>& names, std::vector<struct stat>& out,
+           std::vector<char>& ok);
+
+ private:
+  void helper_loop();
+  std::mutex mutex_;
+  std::condition_variable wake_, done_;
+  bool stop_ = false;
+  bool has_work_ = false;
+  int dirfd_ = -1;
+  const std::vector<std::string>* names_ = nullptr;
+  std::vector<struct stat>* out_ = nullptr;
+  std::vector<char>* ok_ = nullptr;
+  std::size_t from_ = 0, to_ = 0;
+  std::thread helper_;
+};
+
+}  // namespace vpo::jobs
