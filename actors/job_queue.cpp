@@ -40,7 +40,7 @@ struct queue_state {
   bool database_connected = true;
   caf::response_promise drain_promise;
   bool drain_pending = false;
-  int unclaims = 0;  // claims being given back
+  int unclaims = 0;                                    // claims being given back
   std::optional<caf::response_promise> force_waiting;  // the force waits for claims to settle
   std::int32_t completed_in_drain = 0;
   std::set<std::string> cancel_on_claim;         // cancelled while its claim was in flight
@@ -55,8 +55,9 @@ using queue = caf::stateful_actor<queue_state>;
 void log_job(const logging::logger& log, config::log_level level, const std::string& message,
              const jobs::job& j, const std::string& status = "") {
   if (status.empty())
-    log.log(level, message,
-            {{"job_id", j.id}, {"job_type", j.type}, {"file_path", j.path}, {"attempts", j.attempts}});
+    log.log(
+        level, message,
+        {{"job_id", j.id}, {"job_type", j.type}, {"file_path", j.path}, {"attempts", j.attempts}});
   else
     log.log(level, message,
             {{"job_id", j.id},
@@ -95,8 +96,9 @@ void publish_counts(queue* self) {
       .then(
           [=](const jobs::queue_store::status_counts& n) {
             auto& s = self->state;
-            job_counts c{n.queued,    n.running, n.completed, n.failed,
-                         n.cancelled, static_cast<std::int32_t>(s.slots.size()), s.finished};
+            job_counts c{n.queued,  n.running,   n.completed,
+                         n.failed,  n.cancelled, static_cast<std::int32_t>(s.slots.size()),
+                         s.finished};
             for (auto& sub : s.subscribers) self->send(sub, c);
             s.counting = false;
             if (std::exchange(s.counts_dirty, false)) publish_counts(self);
@@ -197,8 +199,7 @@ void on_claimed(queue* self, const store_reply& r) {
 
 void dispatch(queue* self) {
   auto& st = self->state;
-  if (st.draining || st.claiming || !st.database_connected || busy(self) == st.slots.size())
-    return;
+  if (st.draining || st.claiming || !st.database_connected || busy(self) == st.slots.size()) return;
   st.claiming = true;
   store_op op;
   op.what = store_op::kind::claim;
@@ -238,8 +239,7 @@ void record_done(queue* self, const std::string& id) {
               log_job(s.log, config::log_level::error, "job failed: " + d.error, *slot->current,
                       d.status);
             else
-              log_job(s.log, config::log_level::info, "job " + d.status, *slot->current,
-                      d.status);
+              log_job(s.log, config::log_level::info, "job " + d.status, *slot->current, d.status);
             if (s.draining && d.status == jobs::status_name::completed) ++s.completed_in_drain;
             slot->current.reset();
             slot->done.reset();
@@ -516,8 +516,8 @@ caf::response_promise on_init(queue* self) {
                       rp.deliver(init_result{true, {}});
                     },
                     [=](caf::error& e) mutable {
-                      rp.deliver(init_result{false, "job reader did not start: " +
-                                                        self->system().render(e)});
+                      rp.deliver(init_result{
+                          false, "job reader did not start: " + self->system().render(e)});
                     });
           },
           [=](caf::error& e) mutable {

@@ -7,8 +7,8 @@
 #include <cstdint>
 #include <map>
 #include <optional>
-#include <vector>
 #include <string>
+#include <vector>
 
 #include "actors/jobs_api.hpp"
 #include "config/settings.hpp"
@@ -130,9 +130,9 @@ struct store_reply {
   bool ok = true;
   std::string error;
   bool changed = false;
-  bool expired = false;           ///< insert: refused because not_after_ns had passed
-  std::optional<jobs::job> job;   ///< claim: the claimed job; cancel_queued: the job now
-  std::vector<std::string> ids;   ///< requeue: the jobs put back
+  bool expired = false;          ///< insert: refused because not_after_ns had passed
+  std::optional<jobs::job> job;  ///< claim: the claimed job; cancel_queued: the job now
+  std::vector<std::string> ids;  ///< requeue: the jobs put back
 };
 /// store -> job_queue at start-up: what recovery did.
 struct store_recovery {

@@ -23,8 +23,7 @@ class job_store final : public queue_store {
                     const std::optional<std::string>& summary_json, bool& changed) override;
   db::status requeue(const std::string& id, const std::optional<std::string>& summary_json,
                      bool& changed) override;
-  db::status cancel_queued(const std::string& id, bool& changed,
-                           std::optional<job>& now) override;
+  db::status cancel_queued(const std::string& id, bool& changed, std::optional<job>& now) override;
   db::status recover(int max_attempts, recovery& out) override;
   db::status apply_scan_batch(const scan_batch& b, long long& missing_marked) override;
   db::status get(const std::string& id, std::optional<job>& out) override;

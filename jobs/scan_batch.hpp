@@ -25,9 +25,7 @@ struct scan_batch {
   std::vector<std::string> missing_paths;  ///< files of a listed folder that are gone
   std::string missing_dir;                 ///< a folder that is gone: its files turn missing...
   int missing_dir_limit = 2000;            ///< ...at most this many per batch (bounded writes)
-  bool empty() const {
-    return upserts.empty() && missing_paths.empty() && missing_dir.empty();
-  }
+  bool empty() const { return upserts.empty() && missing_paths.empty() && missing_dir.empty(); }
 };
 
 /// The parent folder of an absolute path ("/" for "/a.mkv").

@@ -75,8 +75,9 @@ TEST_CASE("API calls answer fast while a scan of 200,000 files runs", "[jobs][sc
   CHECK(done["summary"]["files_found"] == big_tree_files);
   CHECK(done["summary"]["files_new"] == big_tree_files);
   // Files carry modified_at in RFC 3339 UTC and the exact nanoseconds.
-  CHECK(query_db(d.db_path(), "SELECT count(*) FROM files WHERE modified_at GLOB "
-                              "'[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T*Z' AND mtime_ns > 0") ==
+  CHECK(query_db(d.db_path(),
+                 "SELECT count(*) FROM files WHERE modified_at GLOB "
+                 "'[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T*Z' AND mtime_ns > 0") ==
         std::to_string(big_tree_files));
   CHECK(d.stop(SIGTERM) == 0);
 }
@@ -160,8 +161,8 @@ TEST_CASE("a path with control characters is refused with 400 and creates nothin
   daemon_process d;
   REQUIRE(d.start_ready());
   http_connection c(d.port());
-  for (const char* body : {R"({"type":"scan","path":"/tmp\u0000/x"})",
-                           R"({"type":"scan","path":"/tmp\n"})"}) {
+  for (const char* body :
+       {R"({"type":"scan","path":"/tmp\u0000/x"})", R"({"type":"scan","path":"/tmp\n"})"}) {
     auto r = c.request("POST", "/api/jobs", body);
     REQUIRE(r);
     CHECK(r->status == 400);

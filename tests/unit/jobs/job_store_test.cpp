@@ -193,14 +193,16 @@ TEST_CASE("a scan batch records files, marks missing ones and the progress in on
   REQUIRE(f.store->apply_scan_batch(again, marked).ok());
   CHECK(marked == 1);
   long long n = 0;
-  REQUIRE(f.conn.query_int("SELECT count(*) FROM files WHERE path = '/srv/a.mkv' AND size = 9 "
-                           "AND mtime_ns = 3 AND missing = 0",
-                           n)
+  REQUIRE(f.conn
+              .query_int("SELECT count(*) FROM files WHERE path = '/srv/a.mkv' AND size = 9 "
+                         "AND mtime_ns = 3 AND missing = 0",
+                         n)
               .ok());
   CHECK(n == 1);
-  REQUIRE(f.conn.query_int("SELECT count(*) FROM files WHERE path = '/srv/b.mkv' AND missing = 1 "
-                           "AND missing_since IS NOT NULL",
-                           n)
+  REQUIRE(f.conn
+              .query_int("SELECT count(*) FROM files WHERE path = '/srv/b.mkv' AND missing = 1 "
+                         "AND missing_since IS NOT NULL",
+                         n)
               .ok());
   CHECK(n == 1);
 }

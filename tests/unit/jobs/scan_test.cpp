@@ -158,7 +158,8 @@ TEST_CASE("modified_at is RFC 3339 UTC and the exact nanoseconds are kept", "[sc
   REQUIRE(::utimensat(AT_FDCWD, file.c_str(), times, 0) == 0);
   f.scan(f.tree);
   CHECK(f.count("modified_at = '2020-09-13T12:26:40.123Z' AND mtime_ns = 1600000000123456789 AND "
-                "dir = '" + f.tree + "'") == 1);
+                "dir = '" +
+                f.tree + "'") == 1);
   times[1].tv_nsec = 123456790;  // one nanosecond later: a change
   REQUIRE(::utimensat(AT_FDCWD, file.c_str(), times, 0) == 0);
   CHECK(f.scan(f.tree).files_updated == 1);
@@ -189,10 +190,9 @@ TEST_CASE("a folder reachable twice (bind mount, loop) is walked once", "[scan]"
   CHECK(s.files_found == 1);
   CHECK(s.folders == 2);
   std::string loop = f.tree + "/real/loop";
-  if (::geteuid() == 0 &&
-      std::system(("mkdir -p '" + loop + "' && mount --bind '" + f.tree + "' '" + loop +
-                   "' 2>/dev/null")
-                      .c_str()) == 0) {
+  if (::geteuid() == 0 && std::system(("mkdir -p '" + loop + "' && mount --bind '" + f.tree +
+                                       "' '" + loop + "' 2>/dev/null")
+                                          .c_str()) == 0) {
     struct unmount {  // also when a check throws: the temp folder must not contain a loop
       std::string at;
       ~unmount() { (void)std::system(("umount '" + at + "'").c_str()); }
