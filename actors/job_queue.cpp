@@ -2,6 +2,7 @@
 #include "actors/job_queue.hpp"
 
 #include <caf/all.hpp>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -18,12 +19,19 @@ namespace {
 using namespace std::chrono_literals;
 using clock = std::chrono::steady_clock;
 constexpr auto high = caf::message_priority::high;
-using retry_atom = caf::atom_constant<caf::atom("retry")>;  // timer: claim or finish again
+using retry_atom = caf::atom_constant<caf::atom("retry")>;           // timer: claim or finish again
+using call_timeout_atom = caf::atom_constant<caf::atom("calltmo")>;  // + call id: no reply in time
 
 struct slot {
   caf::actor worker;
   std::optional<jobs::job> current;
   std::optional<job_done> done;  // reported by the worker, not yet recorded by the store
+};
+
+// A store call waiting for its reply (or its timeout).
+struct pending_call {
+  std::function<void(const store_reply&)> done;
+  std::function<void(const std::string&)> failed;
 };
 
 struct queue_state {
@@ -45,11 +53,49 @@ struct queue_state {
   std::int32_t completed_in_drain = 0;
   std::set<std::string> cancel_on_claim;         // cancelled while its claim was in flight
   std::map<std::string, std::int64_t> finished;  // "type outcome" -> count, this process
+  std::map<std::uint64_t, pending_call> calls;   // store calls in flight, by id
+  std::uint64_t last_call = 0;
   logging::logger log{"vpo.jobs"};
   static inline const char* name = "vpo.job_queue";
 };
 
 using queue = caf::stateful_actor<queue_state>;
+
+// A job transition for the store, sent with high priority so that it overtakes the scan batches
+// waiting in the store's mailbox. (CAF 0.17's request<high> does not carry the priority to the
+// receiver's mailbox, a plain send<high> does: the store's answer comes back as a message with
+// the call's id, and a timer message stands for the timeout.)
+struct call_store {
+  call_store(queue* s, std::chrono::milliseconds t, store_op o)
+      : self(s), timeout(t), op(std::move(o)) {}
+  queue* self;
+  std::chrono::milliseconds timeout;
+  store_op op;
+  template <class Done, class Failed>
+  void then(Done done, Failed failed) {
+    auto& st = self->state;
+    op.call_id = ++st.last_call;
+    st.calls.emplace(op.call_id, pending_call{std::move(done), std::move(failed)});
+    self->delayed_send(self, timeout, call_timeout_atom::value, op.call_id);
+    self->send<high>(st.store, std::move(op));
+  }
+};
+
+void on_store_reply(queue* self, const store_reply& r) {
+  auto it = self->state.calls.find(r.call_id);
+  if (it == self->state.calls.end()) return;  // timed out already
+  auto call = std::move(it->second);
+  self->state.calls.erase(it);
+  call.done(r);
+}
+
+void on_call_timeout(queue* self, std::uint64_t id) {
+  auto it = self->state.calls.find(id);
+  if (it == self->state.calls.end()) return;  // answered
+  auto call = std::move(it->second);
+  self->state.calls.erase(it);
+  call.failed("the job store did not answer in time");
+}
 
 // One record about a job, with its context fields (and the status it ended with, if any).
 void log_job(const logging::logger& log, config::log_level level, const std::string& message,
@@ -171,9 +217,9 @@ void give_back(queue* self, const jobs::job& j) {
     check_settled(self);
     check_drained(self);
   };
-  self->request<high>(st.store, 700ms, std::move(op))
+  call_store(self, 700ms, std::move(op))
       .then([=](const store_reply&) { settle(); },
-            [=](caf::error&) {
+            [=](const std::string&) {
               self->state.log.error("cannot give back job " + j.id + "; the next start will");
               settle();
             });
@@ -204,11 +250,11 @@ void dispatch(queue* self) {
   store_op op;
   op.what = store_op::kind::claim;
   op.not_after_ns = steady_ns_in(4s);  // a claim answered too late never happened
-  self->request<high>(st.store, 5s, std::move(op))
+  call_store(self, 5s, std::move(op))
       .then([=](const store_reply& r) { on_claimed(self, r); },
-            [=](caf::error& err) {
+            [=](const std::string& err) {
               self->state.claiming = false;
-              store_failed(self, "cannot claim a job", self->system().render(err));
+              store_failed(self, "cannot claim a job", err);
               check_settled(self);
               check_drained(self);
             });
@@ -216,7 +262,6 @@ void dispatch(queue* self) {
 
 // Records a job's end (retried until the store takes it); the slot is free only then.
 void record_done(queue* self, const std::string& id) {
-  auto& st = self->state;
   auto* sl = slot_of(self, id);
   if (!sl || !sl->done) return;
   store_op op;
@@ -225,7 +270,7 @@ void record_done(queue* self, const std::string& id) {
   op.status = sl->done->status;
   op.error = sl->done->status == jobs::status_name::cancelled ? "" : sl->done->error;
   op.summary_json = sl->done->summary_json;
-  self->request<high>(st.store, 5s, std::move(op))
+  call_store(self, 5s, std::move(op))
       .then(
           [=](const store_reply& r) {
             auto& s = self->state;
@@ -247,8 +292,8 @@ void record_done(queue* self, const std::string& id) {
             check_drained(self);
             dispatch(self);
           },
-          [=](caf::error& err) {
-            store_failed(self, "cannot record the end of job " + id, self->system().render(err));
+          [=](const std::string& err) {
+            store_failed(self, "cannot record the end of job " + id, err);
           });
 }
 
@@ -290,7 +335,7 @@ void insert_job(queue* self, caf::response_promise rp, const job_query& q) {
   op.what = store_op::kind::insert;
   op.job = j;
   op.not_after_ns = steady_ns_in(1500ms);
-  self->request<high>(self->state.store, 2500ms, std::move(op))
+  call_store(self, 2500ms, std::move(op))
       .then(
           [=](const store_reply& r) mutable {
             if (!r.ok || r.expired)
@@ -309,7 +354,7 @@ void insert_job(queue* self, caf::response_promise rp, const job_query& q) {
             publish_counts(self);
             dispatch(self);
           },
-          [=](caf::error&) mutable {
+          [=](const std::string&) mutable {
             answer(rp, unavailable("DATABASE_UNAVAILABLE",
                                    "the job store did not answer in time; the job was not "
                                    "created, retry"));
@@ -354,7 +399,7 @@ caf::response_promise on_cancel(queue* self, const std::string& id) {
   store_op op;
   op.what = store_op::kind::cancel_queued;
   op.id = id;
-  self->request<high>(st.store, 3s, std::move(op))
+  call_store(self, 3s, std::move(op))
       .then(
           [=](const store_reply& r) mutable {
             auto& s = self->state;
@@ -377,7 +422,7 @@ caf::response_promise on_cancel(queue* self, const std::string& id) {
             }
             answer(rp, std::move(a));
           },
-          [=](caf::error&) mutable {
+          [=](const std::string&) mutable {
             answer(rp, unavailable("DATABASE_UNAVAILABLE", "the job store did not answer"));
           });
   return rp;
@@ -423,7 +468,7 @@ void run_force(queue* self, caf::response_promise rp) {
     store_op op;
     op.what = store_op::kind::requeue;
     op.jobs = *stopped;
-    self->request<high>(self->state.store, 700ms, std::move(op))
+    call_store(self, 700ms, std::move(op))
         .then(
             [=](const store_reply& r) mutable {
               auto& s = self->state;
@@ -441,9 +486,9 @@ void run_force(queue* self, caf::response_promise rp) {
                          participant_report{"jobs", s.completed_in_drain,
                                             static_cast<std::int32_t>(r.ids.size())});
             },
-            [=](caf::error& err) mutable {
+            [=](const std::string& err) mutable {
               self->state.log.error("the job store did not put the stopped jobs back to queued (" +
-                                    self->system().render(err) + "); the next start will");
+                                    err + "); the next start will");
               rp.deliver(forced_atom::value,
                          participant_report{"jobs", self->state.completed_in_drain, 0});
             });
@@ -548,6 +593,8 @@ caf::behavior queue_impl(queue* self, job_queue_options options) {
       },
       [=](const job_done& d) { on_done(self, d); },
       [=](retry_atom) { on_retry(self); },
+      [=](const store_reply& r) { on_store_reply(self, r); },
+      [=](call_timeout_atom, std::uint64_t id) { on_call_timeout(self, id); },
       [=](drain_atom, std::int64_t) { return on_drain(self); },
       [=](force_atom) { return on_force(self); },
   };

@@ -124,6 +124,7 @@ struct store_op {
   /// insert: a steady-clock time (ns) after which the store must not insert any more: the
   /// client has been answered with an error by then, and an error answer changes nothing.
   std::int64_t not_after_ns = 0;
+  std::uint64_t call_id = 0;  ///< echoed in the reply (job_queue matches replies by it)
 };
 /// store -> job_queue.
 struct store_reply {
@@ -133,6 +134,7 @@ struct store_reply {
   bool expired = false;          ///< insert: refused because not_after_ns had passed
   std::optional<jobs::job> job;  ///< claim: the claimed job; cancel_queued: the job now
   std::vector<std::string> ids;  ///< requeue: the jobs put back
+  std::uint64_t call_id = 0;     ///< the store_op's
 };
 /// store -> job_queue at start-up: what recovery did.
 struct store_recovery {

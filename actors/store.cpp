@@ -64,6 +64,7 @@ using store_actor = caf::stateful_actor<store_state>;
 
 store_reply apply(store_state& st, store_op& op) {
   store_reply r;
+  r.call_id = op.call_id;
   db::status s;
   auto* q = st.db.store.get();
   auto opt = [](const std::string& v) {

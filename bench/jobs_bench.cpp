@@ -217,9 +217,12 @@ int main(int argc, char** argv) {
   std::string tree = argc > 2 ? argv[2] : "/tmp/vpo-bench-tree-" + std::to_string(files);
   std::fprintf(stderr, "preparing %s (%d files; built once)...\n", tree.c_str(), files);
   ensure_tree(tree, files);
-  throughput(tree, files);
-  latency(tree);
-  cancelling(tree);
-  forced_stops(tree);
+  // VPO_BENCH_PARTS picks parts (e.g. "scan"); all by default.
+  std::string parts = std::getenv("VPO_BENCH_PARTS") ? std::getenv("VPO_BENCH_PARTS") : "all";
+  auto want = [&](const char* p) { return parts == "all" || parts.find(p) != std::string::npos; };
+  if (want("scan")) throughput(tree, files);
+  if (want("latency")) latency(tree);
+  if (want("cancel")) cancelling(tree);
+  if (want("stops")) forced_stops(tree);
   return 0;
 }
