@@ -55,6 +55,7 @@ struct queue_state {
   std::map<std::string, std::int64_t> finished;  // "type outcome" -> count, this process
   std::map<std::uint64_t, pending_call> calls;   // store calls in flight, by id
   std::uint64_t last_call = 0;
+  std::set<caf::actor_addr> path_checks;  // alive: each is a thread, stuck while its fs hangs
   logging::logger log{"vpo.jobs"};
   static inline const char* name = "vpo.job_queue";
 };
@@ -361,10 +362,20 @@ void insert_job(queue* self, caf::response_promise rp, const job_query& q) {
           });
 }
 
+constexpr std::size_t max_path_checks = 16;
+
 caf::response_promise on_create(queue* self, const job_query& q) {
   auto rp = self->make_response_promise();
-  auto check = spawn_path_check(self->system());
-  self->request(check, 1500ms, check_atom::value, q.spec.path)
+  if (self->state.path_checks.size() >= max_path_checks) {
+    answer(rp, unavailable("PATH_CHECK_TIMEOUT",
+                           "too many directory checks are waiting for their file system; "
+                           "nothing was created, retry"));
+    return rp;
+  }
+  auto check = spawn_path_check(self->system(), q.spec.path);
+  self->monitor(check);  // counted until it ends (down_msg), not until it answers
+  self->state.path_checks.insert(check.address());
+  self->request(check, 1500ms, check_atom::value)
       .then(
           [=](const std::string& why) mutable {
             if (!why.empty()) {
@@ -376,6 +387,7 @@ caf::response_promise on_create(queue* self, const job_query& q) {
             insert_job(self, rp, q);
           },
           [=](caf::error&) mutable {
+            // The check's thread stays blocked until its file system answers; it ends then.
             answer(rp, unavailable("PATH_CHECK_TIMEOUT",
                                    "the file system did not answer within 1.5 s when checking "
                                    "field 'path'; nothing was created"));
@@ -574,6 +586,7 @@ caf::response_promise on_init(queue* self) {
 caf::behavior queue_impl(queue* self, job_queue_options options) {
   log_unexpected_messages(self, "job_queue");
   self->state.options = std::move(options);
+  self->set_down_handler([=](caf::down_msg& dm) { self->state.path_checks.erase(dm.source); });
   return {
       [=](init_atom) { return on_init(self); },
       [=](subscribe_atom, const caf::actor& sub) {

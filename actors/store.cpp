@@ -214,18 +214,22 @@ caf::actor spawn_reader(caf::actor_system& sys, std::string database_path) {
   return sys.spawn<caf::detached>(reader_impl, std::move(database_path));
 }
 
-caf::actor spawn_path_check(caf::actor_system& sys) {
-  return sys.spawn<caf::detached>([](caf::event_based_actor* self) -> caf::behavior {
-    return {
-        [=](check_atom, const std::string& path) -> std::string {
-          self->quit();
-          struct stat st {};
-          if (::stat(path.c_str(), &st) != 0) return std::strerror(errno);
-          if (!S_ISDIR(st.st_mode)) return std::strerror(ENOTDIR);
-          return "";
-        },
-    };
-  });
+caf::actor spawn_path_check(caf::actor_system& sys, const std::string& path) {
+  // The path is a spawn argument: CAF 0.17 dereferences a null argument tuple when a function
+  // actor takes none (UBSan reports it).
+  return sys.spawn<caf::detached>(
+      [](caf::event_based_actor* self, std::string p) -> caf::behavior {
+        return {
+            [=](check_atom) -> std::string {
+              self->quit();
+              struct stat st {};
+              if (::stat(p.c_str(), &st) != 0) return std::strerror(errno);
+              if (!S_ISDIR(st.st_mode)) return std::strerror(ENOTDIR);
+              return "";
+            },
+        };
+      },
+      path);
 }
 
 }  // namespace vpo::actors

@@ -19,8 +19,8 @@ caf::actor spawn_store(caf::actor_system& sys, std::string database_path);
 /// a write. `init_atom` opens it (replies init_result).
 caf::actor spawn_reader(caf::actor_system& sys, std::string database_path);
 
-/// Detached, one-shot: `check_atom, path` -> "" when `path` is a directory, else why not; then
-/// it ends. A hung file system blocks only this actor (the caller's request times out).
-caf::actor spawn_path_check(caf::actor_system& sys);
+/// Detached, one-shot: `check_atom` -> "" when `path` is a directory, else why not; then it
+/// ends. A hung file system blocks only this actor (the caller's request times out).
+caf::actor spawn_path_check(caf::actor_system& sys, const std::string& path);
 
 }  // namespace vpo::actors

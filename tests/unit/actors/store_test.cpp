@@ -78,23 +78,27 @@ TEST_CASE("the store answers a job transition before the scan batches queued ahe
   std::mutex m;
   std::vector<std::string> order;  // replies in the order they arrive
   caf::scoped_actor self{*f.sys};
-  auto client = f.sys->spawn([&, store = f.store](caf::event_based_actor* a) -> caf::behavior {
-    auto note = [&, a](std::string what) {
-      std::lock_guard<std::mutex> lock(m);
-      order.push_back(std::move(what));
-      if (order.size() == 21) a->quit();
-    };
-    for (int k = 0; k < 20; ++k)
-      a->request(store, 30s, big_batch(1000, k)).then([=](const batch_ack& ack) {
-        note(ack.ok ? "batch" : "batch failed");
-      });
-    // As job_queue sends a transition: send<high>, the answer comes back as a message.
-    store_op claim;
-    claim.what = store_op::kind::claim;
-    claim.call_id = 7;
-    a->send<caf::message_priority::high>(store, std::move(claim));
-    return {[=](const store_reply& r) { note(r.job && r.call_id == 7 ? "claim" : "bad claim"); }};
-  });
+  // (A function actor takes at least one argument: CAF 0.17 dereferences a null tuple otherwise.)
+  auto client = f.sys->spawn(
+      [&](caf::event_based_actor* a, caf::actor store) -> caf::behavior {
+        auto note = [&, a](std::string what) {
+          std::lock_guard<std::mutex> lock(m);
+          order.push_back(std::move(what));
+          if (order.size() == 21) a->quit();
+        };
+        for (int k = 0; k < 20; ++k)
+          a->request(store, 30s, big_batch(1000, k)).then([=](const batch_ack& ack) {
+            note(ack.ok ? "batch" : "batch failed");
+          });
+        // As job_queue sends a transition: send<high>, the answer comes back as a message.
+        store_op claim;
+        claim.what = store_op::kind::claim;
+        claim.call_id = 7;
+        a->send<caf::message_priority::high>(store, std::move(claim));
+        return {
+            [=](const store_reply& r) { note(r.job && r.call_id == 7 ? "claim" : "bad claim"); }};
+      },
+      f.store);
   self->wait_for(client);
   REQUIRE(order.size() == 21);
   auto claim_at = std::find(order.begin(), order.end(), "claim") - order.begin();
@@ -185,8 +189,8 @@ TEST_CASE("the path check answers for a directory, a file and nothing, then ends
   caf::scoped_actor self{sys};
   auto ask = [&](const std::string& p) {
     std::string why = "no answer";
-    auto check = spawn_path_check(sys);
-    self->request(check, 5s, check_atom::value, p)
+    auto check = spawn_path_check(sys, p);
+    self->request(check, 5s, check_atom::value)
         .receive([&](const std::string& w) { why = w; }, [&](caf::error&) {});
     self->wait_for(check);  // one-shot: it ends after answering
     return why;
