@@ -120,8 +120,10 @@ void on_step(worker* self, std::uint64_t gen) {
                                st.options.batch_changes, b, done);
   if (!s.ok()) return end_job(self, jobs::status_name::failed, s.error);
   st.walk_done = done;
-  if (!b.empty() || done || clock::now() - st.last_batch >= st.options.progress_every)
+  if (!b.empty() || done || clock::now() - st.last_batch >= st.options.progress_every) {
+    b.summary_json = st.scan->summary().to_json();  // what an interrupted scan keeps
     send_batch(self, std::move(b));
+  }
   next_step(self);
 }
 

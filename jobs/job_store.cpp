@@ -40,13 +40,14 @@ struct job_store::statements {
                "created_at, origin, attempts) VALUES (?, ?, 'queued', ?, ?, 0, ?, 'daemon', 0)"),
         claim(c, std::string("UPDATE jobs SET status = 'running', started_at = ?1, "
                              "worker_pid = ?2, worker_heartbeat = ?1, attempts = attempts + 1, "
-                             "progress_percent = 0, completed_at = NULL, error_message = NULL "
+                             "progress_percent = 0, completed_at = NULL, error_message = NULL, "
+                             "summary_json = NULL "
                              "WHERE id = (SELECT id FROM jobs WHERE status = 'queued' "
                              "ORDER BY priority, created_at, rowid LIMIT 1) RETURNING ") +
                      columns),
         progress(c,
-                 "UPDATE jobs SET progress_percent = ?, worker_heartbeat = ? "
-                 "WHERE id = ? AND status = 'running'"),
+                 "UPDATE jobs SET progress_percent = ?, worker_heartbeat = ?, "
+                 "summary_json = coalesce(?, summary_json) WHERE id = ? AND status = 'running'"),
         finish(c,
                "UPDATE jobs SET status = ?, completed_at = ?, error_message = ?, "
                "summary_json = ?, progress_percent = CASE WHEN ? = 'completed' THEN 100 "
@@ -202,7 +203,9 @@ db::status job_store::apply_scan_batch(const scan_batch& b, long long& missing_m
   auto s = st_->progress.reset()
                .bind(1, b.progress)
                .bind(2, now)
-               .bind(3, b.job_id)
+               .bind(3, b.summary_json.empty() ? std::nullopt
+                                               : std::optional<std::string>(b.summary_json))
+               .bind(4, b.job_id)
                .run("cannot record progress");
   if (!s.ok()) return s;
   return tx.commit();

@@ -93,7 +93,12 @@ TEST_CASE("20 forced stops during a scan (short shutdown timeout): 20 requeues, 
   for (int stop = 1; stop <= 20; ++stop) {
     INFO("forced stop " << stop);
     process& daemon = stop == 1 ? d.proc() : *p;
-    REQUIRE(job_reaches(d.port(), id, "running", 10s));
+    REQUIRE(eventually(  // running, and its first batch is in (with the summary so far)
+        [&] {
+          auto j = get_job(d.port(), id);
+          return j && (*j)["status"] == "running" && (*j)["summary"].is_object();
+        },
+        10s));
     auto sent = clock_type::now();
     daemon.signal(SIGTERM);
     REQUIRE(daemon.wait(5s) == 143);

@@ -138,6 +138,7 @@ TEST_CASE("the state machine refuses illegal transitions", "[job_store]") {
   CHECK(now->summary_json == std::optional<std::string>(R"({"files_found":7})"));  // kept
   REQUIRE(f.store->claim_next(1, c).ok());
   CHECK(c->attempts == 2);  // the requeue kept the first attempt
+  CHECK_FALSE(c->summary_json);  // a new run starts a new summary
   REQUIRE(
       f.store->finish(k.id, "completed", std::nullopt, std::string(R"({"files_found":1})"), changed)
           .ok());
@@ -176,6 +177,7 @@ TEST_CASE("a scan batch records files, marks missing ones and the progress in on
   jobs::scan_batch b;
   b.job_id = j.id;
   b.progress = 42.5;
+  b.summary_json = R"({"files_found":2})";
   b.scanned_at = jobs::now_rfc3339();
   b.upserts.push_back({"/srv/a.mkv", "/srv", "mkv", "2020-09-13T12:26:40.123Z", 5, 1});
   b.upserts.push_back({"/srv/b.mkv", "/srv", "mkv", "2020-09-13T12:26:40.123Z", 6, 2});
@@ -185,6 +187,7 @@ TEST_CASE("a scan batch records files, marks missing ones and the progress in on
   std::optional<jobs::job> now;
   REQUIRE(f.store->get(j.id, now).ok());
   CHECK(now->progress_percent == 42.5);
+  CHECK(now->summary_json == std::optional<std::string>(R"({"files_found":2})"));  // so far
   jobs::scan_batch again;  // the same path again updates it (overlapping scans never conflict)
   again.job_id = j.id;
   again.scanned_at = b.scanned_at;
