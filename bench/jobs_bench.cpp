@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -26,9 +27,9 @@ using nlohmann::json;
 
 namespace {
 
+// Throws: unwinding stops the daemons the bench started (their destructors kill them).
 [[noreturn]] void fail(const std::string& what, process* p = nullptr) {
-  std::fprintf(stderr, "vpo_bench_jobs: %s\n%s", what.c_str(), p ? p->err().c_str() : "");
-  std::exit(1);
+  throw std::runtime_error(what + "\n" + (p ? p->err() : std::string()));
 }
 
 double ms_since(steady_clock::time_point t0) {
@@ -220,9 +221,14 @@ int main(int argc, char** argv) {
   // VPO_BENCH_PARTS picks parts (e.g. "scan"); all by default.
   std::string parts = std::getenv("VPO_BENCH_PARTS") ? std::getenv("VPO_BENCH_PARTS") : "all";
   auto want = [&](const char* p) { return parts == "all" || parts.find(p) != std::string::npos; };
-  if (want("scan")) throughput(tree, files);
-  if (want("latency")) latency(tree);
-  if (want("cancel")) cancelling(tree);
-  if (want("stops")) forced_stops(tree);
+  try {
+    if (want("scan")) throughput(tree, files);
+    if (want("latency")) latency(tree);
+    if (want("cancel")) cancelling(tree);
+    if (want("stops")) forced_stops(tree);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "vpo_bench_jobs: %s", e.what());
+    return 1;
+  }
   return 0;
 }
