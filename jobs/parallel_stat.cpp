@@ -38,27 +38,36 @@ void parallel_stat::helper_loop() {
   }
 }
 
-void parallel_stat::run(int dirfd, const std::vector<std::string>& names,
-                        std::vector<struct stat>& out, std::vector<char>& ok) {
+void parallel_stat::start(int dirfd, const std::vector<std::string>& names,
+                          std::vector<struct stat>& out, std::vector<char>& ok,
+                          double helper_share) {
   out.resize(names.size());
   ok.assign(names.size(), 0);
-  if (names.size() < 64) return stat_range(dirfd, names, out, ok, 0, names.size());
-  // The calling thread also reads the folder and the library: give the helper the larger part.
-  std::size_t half = names.size() * 2 / 5;
+  dirfd_ = dirfd;
+  names_ = &names;
+  out_ = &out;
+  ok_ = &ok;
+  // Small lists are not worth a wake-up of the helper.
+  mine_ = names.size() < 64
+              ? names.size()
+              : names.size() -
+                    static_cast<std::size_t>(static_cast<double>(names.size()) * helper_share);
+  if (mine_ == names.size()) return;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    dirfd_ = dirfd;
-    names_ = &names;
-    out_ = &out;
-    ok_ = &ok;
-    from_ = half;
+    from_ = mine_;
     to_ = names.size();
     has_work_ = true;
   }
   wake_.notify_one();
-  stat_range(dirfd, names, out, ok, 0, half);
+}
+
+void parallel_stat::finish() {
+  if (!names_) return;
+  stat_range(dirfd_, *names_, *out_, *ok_, 0, mine_);
   std::unique_lock<std::mutex> lock(mutex_);
   done_.wait(lock, [this] { return !has_work_; });
+  names_ = nullptr;
 }
 
 }  // namespace vpo::jobs

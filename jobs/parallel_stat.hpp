@@ -20,10 +20,13 @@ class parallel_stat {
   parallel_stat(const parallel_stat&) = delete;
   parallel_stat& operator=(const parallel_stat&) = delete;
 
-  /// out[i] = fstatat(dirfd, names[i], AT_SYMLINK_NOFOLLOW); ok[i] = 0 when that failed. Returns
-  /// when every name is done; small lists are done on the calling thread alone.
-  void run(int dirfd, const std::vector<std::string>& names, std::vector<struct stat>& out,
-           std::vector<char>& ok);
+  /// Starts out[i] = fstatat(dirfd, names[i], AT_SYMLINK_NOFOLLOW) (ok[i] = 0 when that failed):
+  /// the helper takes the last `helper_share` of the list at once; finish() does the rest on the
+  /// calling thread and waits. Between the two the caller may do other work (its library
+  /// read). The vectors must stay untouched until finish() returns.
+  void start(int dirfd, const std::vector<std::string>& names, std::vector<struct stat>& out,
+             std::vector<char>& ok, double helper_share);
+  void finish();
 
  private:
   void helper_loop();
@@ -36,6 +39,7 @@ class parallel_stat {
   std::vector<struct stat>* out_ = nullptr;
   std::vector<char>* ok_ = nullptr;
   std::size_t from_ = 0, to_ = 0;
+  std::size_t mine_ = 0;  // the calling thread's part: [0, mine_)
   std::thread helper_;
 };
 

@@ -81,6 +81,8 @@ struct current_dir {
   bool loading = true;
   long long last_rowid = 0;
   DIR* dir = nullptr;
+  bool listed = false;  // readdir reached the end (with end_errno)
+  int end_errno = 0;
   bool listing_failed = false;
   std::unordered_map<std::string, known_file> known;  // by name
   std::vector<std::string> subdirs;
@@ -227,19 +229,17 @@ struct scan_walk::impl {
   }
 
   // Lists up to `max_files` video files (and whatever else comes with them) of the current
-  // folder, stats them on two threads, and records them. Returns the entries read; `end` turns
-  // true at the end of the listing (errno in `error`).
-  std::size_t list_chunk(std::size_t max_files, scan_batch& out, bool& end, int& error) {
+  // folder (reading `max_read` entries at most), stats them on two threads, and records them.
+  // Returns the entries read.
+  std::size_t list_chunk(std::size_t max_files, std::size_t max_read, scan_batch& out) {
     names.clear();
     std::size_t read = 0;
-    end = false;
-    error = 0;
-    while (names.size() < max_files && read < 4096) {
+    while (!cur->listed && names.size() < max_files && read < max_read) {
       errno = 0;
       const dirent* e = readdir(cur->dir);
       if (!e) {
-        end = true;
-        error = errno;
+        cur->listed = true;
+        cur->end_errno = errno;
         break;
       }
       ++read;
@@ -257,13 +257,39 @@ struct scan_walk::impl {
       }
       if (type == DT_REG && video_extension(name, std::strlen(name), ext)) names.emplace_back(name);
     }
-    stats.run(dirfd(cur->dir), names, stat_out, stat_ok);
-    for (std::size_t i = 0; i < names.size(); ++i) {
-      if (!stat_ok[i]) continue;  // vanished between readdir and stat
-      video_extension(names[i].c_str(), names[i].size(), ext);
-      record(names[i].c_str(), names[i].size(), ext, stat_out[i], out);
+    // The helper stats while this thread reads the folder's known rows (the first chunk of a
+    // folder): the library read and the kernel's stats overlap.
+    bool first = cur->loading;
+    stats.start(dirfd(cur->dir), names, stat_out, stat_ok, first ? 0.75 : 0.6);
+    db::status loaded;
+    for (int n = 0; cur->loading && n < 8 && loaded.ok(); ++n) loaded = load_known(known_chunk);
+    stats.finish();
+    if (!loaded.ok()) {
+      load_error = loaded;
+      return read;
     }
+    if (cur->loading) {  // a giant folder: record this chunk once all its known rows are in
+      held.insert(held.end(), std::make_move_iterator(names.begin()),
+                  std::make_move_iterator(names.end()));
+      held_stat.insert(held_stat.end(), stat_out.begin(), stat_out.end());
+      held_ok.insert(held_ok.end(), stat_ok.begin(), stat_ok.end());
+      return read;
+    }
+    if (first && !held.empty()) record_all(held, held_stat, held_ok, out);
+    record_all(names, stat_out, stat_ok, out);
     return read;
+  }
+
+  void record_all(std::vector<std::string>& list, std::vector<struct stat>& st,
+                  std::vector<char>& ok, scan_batch& out) {
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      if (!ok[i]) continue;  // vanished between readdir and stat
+      video_extension(list[i].c_str(), list[i].size(), ext);
+      record(list[i].c_str(), list[i].size(), ext, st[i], out);
+    }
+    list.clear();
+    st.clear();
+    ok.clear();
   }
 
   // The current folder is listed: what was known and not seen is gone; subfolders come next.
@@ -331,6 +357,10 @@ struct scan_walk::impl {
   std::vector<std::string> pending_missing;  // found gone, not yet handed over (batch full)
   parallel_stat stats;
   std::vector<std::string> names;  // reused buffers
+  std::vector<std::string> held;   // a giant folder's stats, waiting for its known rows
+  std::vector<struct stat> held_stat;
+  std::vector<char> held_ok;
+  db::status load_error;
   std::vector<struct stat> stat_out;
   std::vector<char> stat_ok;
   std::string key, ext;
@@ -408,19 +438,19 @@ db::status scan_walk::step(std::chrono::milliseconds budget, std::size_t max_ent
       if (!found) w.finished = w.pending_missing.empty();
       continue;
     }
-    if (w.cur->loading) {
-      auto limit = w.cur->gone ? static_cast<long long>(std::min<std::size_t>(room(), known_chunk))
-                               : known_chunk;
+    if (w.cur->gone) {  // a vanished folder: its known rows become missing paths
+      auto limit = static_cast<long long>(std::min<std::size_t>(room(), known_chunk));
       if (auto s = w.load_known(limit); !s.ok()) return s;
       seen += known_chunk / 8;
-      if (!w.cur->loading && w.cur->gone) w.cur.reset();
+      if (!w.cur->loading) w.cur.reset();
       continue;
     }
-    bool end = false;
-    int error = 0;
-    seen += w.list_chunk(std::min<std::size_t>(room(), 1024), out, end, error);
-    if (!end) continue;
-    if (error != 0) {
+    std::size_t left = max_entries > seen ? max_entries - seen : 1;
+    seen +=
+        w.list_chunk(std::min<std::size_t>(room(), 1024), std::min<std::size_t>(left, 4096), out);
+    if (!w.load_error.ok()) return w.load_error;
+    if (!w.cur->listed || w.cur->loading) continue;
+    if (int error = w.cur->end_errno; error != 0) {
       w.cur->listing_failed = true;
       ++w.summary.errors;
       w.skipped.push_back(w.cur->path);

@@ -20,9 +20,9 @@ struct file_record {
 struct scan_batch {
   std::string job_id;
   double progress = 0;
-  std::string summary_json;  ///< the job's summary so far (kept if the job is interrupted)
-  std::string scanned_at;                  ///< RFC 3339 UTC, the scan's start
-  std::vector<file_record> upserts;        ///< new files, changed files, files that came back
+  std::string summary_json;          ///< the job's summary so far (kept if the job is interrupted)
+  std::string scanned_at;            ///< RFC 3339 UTC, the scan's start
+  std::vector<file_record> upserts;  ///< new files, changed files, files that came back
   std::vector<std::string> missing_paths;  ///< files of a listed folder that are gone
   std::string missing_dir;                 ///< a folder that is gone: its files turn missing...
   int missing_dir_limit = 2000;            ///< ...at most this many per batch (bounded writes)

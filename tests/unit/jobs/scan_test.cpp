@@ -280,3 +280,27 @@ TEST_CASE("unreadable folders are counted and skipped, and nothing below them tu
   }
   CHECK(f.count("missing = 1") == 0);
 }
+
+TEST_CASE("a folder with more known files than one step reads is compared in full", "[scan]") {
+  scan_fixture f;
+  const int n = 33000;  // more than the 8 chunks of 4,096 known rows one listing chunk waits for
+  fs::create_directories(f.tree + "/big");
+  for (int i = 0; i < n; ++i) {
+    int fd =
+        ::open((f.tree + "/big/" + std::to_string(i) + ".mkv").c_str(), O_CREAT | O_WRONLY, 0644);
+    REQUIRE(fd >= 0);
+    ::close(fd);
+  }
+  auto first = f.scan(f.tree, 100000);
+  CHECK(first.files_new == n);
+  auto again = f.scan(f.tree, 100000);
+  CHECK(again.files_found == n);
+  CHECK(again.files_new == 0);
+  CHECK(again.files_updated == 0);
+  CHECK(again.files_missing == 0);
+  for (int i = 0; i < n; i += 1000) fs::remove(f.tree + "/big/" + std::to_string(i) + ".mkv");
+  auto third = f.scan(f.tree, 100000);
+  CHECK(third.files_missing == 33);  // 0, 1000, ..., 32000
+  CHECK(third.files_new == 0);
+  CHECK(f.count("missing = 1") == 33);
+}
