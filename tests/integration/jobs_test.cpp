@@ -290,7 +290,7 @@ TEST_CASE("SIGQUIT with a running job requeues it at once and exits 131", "[jobs
   CHECK_THAT(d.proc().err(), Catch::Contains("jobs_requeued=1"));
 }
 
-TEST_CASE("while the database is gone the API answers 503; once restored, jobs land in it",
+TEST_CASE("while the database is gone the API answers 503, and once restored jobs land in it",
           "[jobs][health]") {
   daemon_process d;
   REQUIRE(d.start_ready());
@@ -306,7 +306,7 @@ TEST_CASE("while the database is gone the API answers 503; once restored, jobs l
   CHECK(r->header("retry-after") == "2");
 
   d.restore_database();
-  REQUIRE(d.proc().wait_for_stderr("job queue reopened the database", 5s));
+  REQUIRE(d.proc().wait_for_stderr("store reopened the database", 5s));
   auto job = post_scan(d.port(), make_tree(d.home(), 5));
   REQUIRE(job);
   REQUIRE(job_reaches(d.port(), (*job)["id"], "completed", 10s));

@@ -140,7 +140,7 @@ TEST_CASE("coordinator: no participants means an immediate clean stop", "[coordi
   CHECK(took < 1000ms);
 }
 
-TEST_CASE("coordinator: later signals do not start a second drain; SIGQUIT still forces",
+TEST_CASE("coordinator: later signals do not start a second drain, but SIGQUIT still forces",
           "[coordinator]") {
   fixture f;
   caf::scoped_actor self{*f.sys};

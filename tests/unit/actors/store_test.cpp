@@ -129,7 +129,7 @@ TEST_CASE("an insert that reaches the store after its deadline creates nothing",
   CHECK_FALSE(c.job);
 }
 
-TEST_CASE("requeue puts running jobs back with their summary; finished ones are left alone",
+TEST_CASE("requeue puts running jobs back with their summary and leaves finished ones alone",
           "[store]") {
   store_fixture f;
   f.insert("a");
