@@ -35,6 +35,11 @@ statement& statement::bind(int index, const std::string& value) {
   return *this;
 }
 
+statement& statement::bind_static(int index, const std::string& value) {
+  sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_STATIC);
+  return *this;
+}
+
 statement& statement::bind(int index, long long value) {
   sqlite3_bind_int64(stmt_, index, value);
   return *this;

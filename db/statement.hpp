@@ -28,6 +28,8 @@ class statement {
 
   statement& reset();
   statement& bind(int index, const std::string& value);
+  /// Binds without copying: `value` must stay unchanged until the statement is reset.
+  statement& bind_static(int index, const std::string& value);
   statement& bind(int index, long long value);
   statement& bind(int index, double value);
   statement& bind(int index, const std::optional<std::string>& value);

@@ -33,6 +33,21 @@ std::string select(const std::string& rest) {
 
 }  // namespace
 
+// Files are upserted `upsert_group` rows per statement: one statement run per row costs as much as
+// the row itself in SQLite's VDBE.
+constexpr int upsert_group = 32;
+
+std::string upsert_rows_sql(int rows) {
+  std::string sql =
+      "INSERT INTO files (path, dir, size, modified_at, mtime_ns, extension, scanned_at, missing, "
+      "missing_since) VALUES ";
+  for (int i = 0; i < rows; ++i) sql += i ? ",(?,?,?,?,?,?,?,0,NULL)" : "(?,?,?,?,?,?,?,0,NULL)";
+  return sql +
+         " ON CONFLICT (path) DO UPDATE SET dir = excluded.dir, size = excluded.size, "
+         "modified_at = excluded.modified_at, mtime_ns = excluded.mtime_ns, extension = "
+         "excluded.extension, scanned_at = excluded.scanned_at, missing = 0, missing_since = NULL";
+}
+
 struct job_store::statements {
   explicit statements(db::connection& c)
       : insert(c,
@@ -69,6 +84,7 @@ struct job_store::statements {
         count_all(c, "SELECT count(*) FROM jobs"),
         count_status(c, "SELECT count(*) FROM jobs WHERE status = ?"),
         count_by_status(c, "SELECT status, count(*) FROM jobs GROUP BY status"),
+        upsert_many(c, upsert_rows_sql(upsert_group)),
         upsert_file(c,
                     "INSERT INTO files (path, dir, size, modified_at, mtime_ns, extension, "
                     "scanned_at, missing, missing_since) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, "
@@ -77,13 +93,10 @@ struct job_store::statements {
                     "missing = 0, missing_since = NULL"),
         missing_path(c,
                      "UPDATE files SET missing = 1, missing_since = ? WHERE path = ? AND "
-                     "missing = 0"),
-        missing_dir(c,
-                    "UPDATE files SET missing = 1, missing_since = ?1 WHERE rowid IN (SELECT "
-                    "rowid FROM files WHERE dir = ?2 AND missing = 0 LIMIT ?3)") {}
+                     "missing = 0") {}
 
   db::statement insert, claim, progress, finish, requeue, unclaim, cancel, get, list_all,
-      list_status, count_all, count_status, count_by_status, upsert_file, missing_path, missing_dir;
+      list_status, count_all, count_status, count_by_status, upsert_many, upsert_file, missing_path;
 };
 
 namespace {
@@ -99,8 +112,9 @@ struct durable {
 
 job_store::job_store(db::connection& c) : c_(c), st_(std::make_unique<statements>(c)) {
   // db_health checkpoints every 500 ms (passive, off the write path); committing only checkpoints
-  // as a safety net when the WAL grows past ~40 MiB (db_health cannot, e.g. while disconnected).
-  c_.exec("PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 10000");
+  // as a safety net when the WAL grows past ~160 MiB (db_health cannot, e.g. while disconnected):
+  // a checkpoint inside a commit waits for the disk, and the API waits for the commit.
+  c_.exec("PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 40000");
 }
 job_store::~job_store() = default;
 
@@ -173,30 +187,38 @@ db::status job_store::apply_scan_batch(const scan_batch& b, long long& missing_m
   missing_marked = 0;
   db::transaction tx(c_);
   if (!tx.begin_status().ok()) return tx.begin_status();
-  for (const auto& f : b.upserts) {
+  std::size_t i = 0, n = b.upserts.size();
+  for (; i + upsert_group <= n; i += upsert_group) {
+    auto& st = st_->upsert_many.reset();
+    for (int r = 0; r < upsert_group; ++r) {
+      const auto& f = b.upserts[i + static_cast<std::size_t>(r)];
+      int k = r * 7;
+      st.bind_static(k + 1, f.path)
+          .bind_static(k + 2, f.dir)
+          .bind(k + 3, f.size)
+          .bind_static(k + 4, f.modified_at)
+          .bind(k + 5, f.mtime_ns)
+          .bind_static(k + 6, f.extension)
+          .bind_static(k + 7, b.scanned_at);
+    }
+    if (auto s = st.run("cannot record files"); !s.ok()) return s;
+  }
+  for (; i < n; ++i) {
+    const auto& f = b.upserts[i];
     auto s = st_->upsert_file.reset()
-                 .bind(1, f.path)
-                 .bind(2, f.dir)
+                 .bind_static(1, f.path)
+                 .bind_static(2, f.dir)
                  .bind(3, f.size)
-                 .bind(4, f.modified_at)
+                 .bind_static(4, f.modified_at)
                  .bind(5, f.mtime_ns)
-                 .bind(6, f.extension)
-                 .bind(7, b.scanned_at)
+                 .bind_static(6, f.extension)
+                 .bind_static(7, b.scanned_at)
                  .run("cannot record file");
     if (!s.ok()) return s;
   }
   std::string now = now_rfc3339();
   for (const auto& p : b.missing_paths) {
     auto s = st_->missing_path.reset().bind(1, now).bind(2, p).run("cannot mark a file missing");
-    if (!s.ok()) return s;
-    missing_marked += sqlite3_changes(c_.handle());
-  }
-  if (!b.missing_dir.empty()) {
-    auto s = st_->missing_dir.reset()
-                 .bind(1, now)
-                 .bind(2, b.missing_dir)
-                 .bind(3, static_cast<long long>(b.missing_dir_limit))
-                 .run("cannot mark a folder's files missing");
     if (!s.ok()) return s;
     missing_marked += sqlite3_changes(c_.handle());
   }

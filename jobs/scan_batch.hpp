@@ -23,10 +23,8 @@ struct scan_batch {
   std::string summary_json;          ///< the job's summary so far (kept if the job is interrupted)
   std::string scanned_at;            ///< RFC 3339 UTC, the scan's start
   std::vector<file_record> upserts;  ///< new files, changed files, files that came back
-  std::vector<std::string> missing_paths;  ///< files of a listed folder that are gone
-  std::string missing_dir;                 ///< a folder that is gone: its files turn missing...
-  int missing_dir_limit = 2000;            ///< ...at most this many per batch (bounded writes)
-  bool empty() const { return upserts.empty() && missing_paths.empty() && missing_dir.empty(); }
+  std::vector<std::string> missing_paths;  ///< files gone from a listed or vanished folder
+  bool empty() const { return upserts.empty() && missing_paths.empty(); }
 };
 
 /// The parent folder of an absolute path ("/" for "/a.mkv").

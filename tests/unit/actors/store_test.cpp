@@ -86,8 +86,10 @@ TEST_CASE("the store answers a job transition before the scan batches queued ahe
           order.push_back(std::move(what));
           if (order.size() == 21) a->quit();
         };
-        for (int k = 0; k < 20; ++k)
-          a->request(store, 30s, big_batch(1000, k)).then([=](const batch_ack& ack) {
+        std::vector<jobs::scan_batch> batches;  // built first: all are queued before the claim
+        for (int k = 0; k < 20; ++k) batches.push_back(big_batch(1000, k));
+        for (auto& b : batches)
+          a->request(store, 30s, std::move(b)).then([=](const batch_ack& ack) {
             note(ack.ok ? "batch" : "batch failed");
           });
         // As job_queue sends a transition: send<high>, the answer comes back as a message.
