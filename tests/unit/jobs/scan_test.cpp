@@ -4,6 +4,7 @@
 #include "jobs/scan.hpp"
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -303,4 +304,42 @@ TEST_CASE("a folder with more known files than one step reads is compared in ful
   CHECK(third.files_missing == 33);  // 0, 1000, ..., 32000
   CHECK(third.files_new == 0);
   CHECK(f.count("missing = 1") == 33);
+}
+
+TEST_CASE("a scan that runs out of file descriptors marks nothing missing and counts the error",
+          "[scan]") {
+  scan_fixture f;
+  for (int i = 0; i < 20; ++i)
+    f.dir.write("tree/d" + std::to_string(i % 4) + "/" + std::to_string(i) + ".mkv", "");
+  REQUIRE(f.scan(f.tree).files_new == 20);
+  // Every descriptor taken (as by a burst of connections): no folder can be opened for a moment.
+  // A low soft limit for this test keeps the number of descriptors to take small.
+  struct rlimit old {};
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &old) == 0);
+  struct rlimit low = old;
+  low.rlim_cur = std::min<rlim_t>(old.rlim_cur, 512);
+  REQUIRE(::setrlimit(RLIMIT_NOFILE, &low) == 0);
+  std::vector<int> hog;
+  jobs::scan_summary s;
+  {
+    struct release {
+      std::vector<int>& fds;
+      struct rlimit limit;
+      ~release() {
+        for (int fd : fds) ::close(fd);
+        ::setrlimit(RLIMIT_NOFILE, &limit);
+      }
+    } guard{hog, old};
+    int base = ::open("/dev/null", O_RDONLY | O_CLOEXEC);  // stdin may be closed under CTest
+    REQUIRE(base >= 0);
+    hog.push_back(base);
+    for (int fd; (fd = ::fcntl(base, F_DUPFD_CLOEXEC, 0)) >= 0;) hog.push_back(fd);
+    REQUIRE(errno == EMFILE);
+    s = f.scan(f.tree);
+  }
+  CHECK(s.errors == 1);  // the root could not be opened: the whole tree is skipped...
+  CHECK(s.files_found == 0);
+  CHECK(s.files_missing == 0);  // ...and nothing in it is taken for gone
+  CHECK(f.count("missing = 1") == 0);
+  CHECK(f.scan(f.tree).files_found == 20);  // once descriptors are back, all is there
 }
