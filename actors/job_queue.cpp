@@ -206,7 +206,7 @@ void start_job(queue* self, const jobs::job& j) {
   publish_counts(self);
 }
 
-// Claimed just as the drain began (or cancelled meanwhile): give it back, never started.
+// Claimed just as the drain began: give it back, never started.
 void give_back(queue* self, const jobs::job& j) {
   auto& st = self->state;
   ++st.unclaims;
@@ -233,10 +233,13 @@ void on_claimed(queue* self, const store_reply& r) {
     store_failed(self, "cannot claim a job", r.error);
   } else {
     store_ok(self);
-    if (r.job && (st.draining || st.cancel_on_claim.erase(r.job->id) > 0)) {
+    if (r.job && st.draining) {
       give_back(self, *r.job);
     } else if (r.job) {
       start_job(self, *r.job);
+      if (st.cancel_on_claim.erase(r.job->id) > 0)  // cancelled while its claim was on the way
+        if (auto* sl = slot_of(self, r.job->id))
+          self->send<high>(sl->worker, cancel_atom::value, r.job->id);
       dispatch(self);
     }
   }
@@ -427,8 +430,13 @@ caf::response_promise on_cancel(queue* self, const std::string& id) {
             } else if (jobs::is_finished(r.job->status)) {
               a.result = job_answer::outcome::conflict;
               a.message = "job " + r.job->id + " is already " + r.job->status;
-            } else {  // running, its claim on the way here: cancelled when it arrives
-              s.cancel_on_claim.insert(id);
+            } else {  // running: claimed meanwhile (the claim's answer came first) or on its way
+              if (auto* sl = slot_of(self, id)) {
+                if (!sl->done) self->send<high>(sl->worker, cancel_atom::value, id);
+              } else {
+                s.cancel_on_claim.insert(id);
+              }
+              log_job(s.log, config::log_level::info, "job cancellation requested", *r.job);
               a.result = job_answer::outcome::accepted;
               a.jobs.push_back(*r.job);
             }
