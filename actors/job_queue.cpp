@@ -36,7 +36,8 @@ struct pending_call {
 
 struct queue_state {
   job_queue_options options;
-  caf::actor store, reader;
+  store_actor store;
+  reader_actor reader;
   std::vector<slot> slots;
   std::vector<caf::actor> subscribers;
   bool draining = false;

@@ -23,7 +23,7 @@ using clock = std::chrono::steady_clock;
 struct worker_state {
   job_worker_options options;
   caf::actor queue;
-  caf::actor store;
+  store_actor store;
   db::connection conn;                    // this worker's read connection
   std::unique_ptr<jobs::scan_walk> scan;  // declared after conn: finalized before it closes
   std::optional<jobs::job> current;
@@ -127,7 +127,7 @@ void on_step(worker* self, std::uint64_t gen) {
   next_step(self);
 }
 
-caf::behavior worker_impl(worker* self, caf::actor queue, caf::actor store,
+caf::behavior worker_impl(worker* self, caf::actor queue, store_actor store,
                           job_worker_options options) {
   log_unexpected_messages(self, "job_worker");
   // A detached actor owns its thread: the walk (and its stat helper, which inherits this) yields
@@ -159,7 +159,7 @@ caf::behavior worker_impl(worker* self, caf::actor queue, caf::actor store,
 }  // namespace
 
 caf::actor spawn_job_worker(caf::actor_system& sys, const caf::actor& queue,
-                            const caf::actor& store, job_worker_options options) {
+                            const store_actor& store, job_worker_options options) {
   return sys.spawn<caf::detached>(worker_impl, queue, store, std::move(options));
 }
 

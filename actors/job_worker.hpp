@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <string>
 
+#include "actors/messages.hpp"
+
 namespace vpo::actors {
 
 struct job_worker_options {
@@ -25,6 +27,6 @@ struct job_worker_options {
 /// reports job_done to `queue` once the last batch is applied. `cancel_atom, id` ends the job
 /// `cancelled` at once; `force_atom` stops it and replies job_stopped (its summary so far).
 caf::actor spawn_job_worker(caf::actor_system& sys, const caf::actor& queue,
-                            const caf::actor& store, job_worker_options options);
+                            const store_actor& store, job_worker_options options);
 
 }  // namespace vpo::actors

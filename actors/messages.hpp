@@ -4,6 +4,8 @@
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/atom.hpp>
 #include <caf/meta/type_name.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -153,6 +155,17 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, batch_ack& x) {
   return f(caf::meta::type_name("vpo.batch_ack"), x.ok, x.error, x.missing_marked);
 }
+
+// ---- typed handles ------------------------------------------------------------------------
+/// The one writer (actors/store.hpp). A message it does not handle is a compile error.
+using store_actor =
+    caf::typed_actor<caf::replies_to<init_atom, int>::with<store_recovery>,
+                     caf::replies_to<store_op>::with<store_reply>,
+                     caf::replies_to<jobs::scan_batch>::with<batch_ack>, caf::reacts_to<db_status>>;
+/// The API's reader (actors/store.hpp).
+using reader_actor = caf::typed_actor<
+    caf::replies_to<init_atom>::with<init_result>, caf::replies_to<job_query>::with<job_answer>,
+    caf::replies_to<count_atom>::with<jobs::queue_store::status_counts>, caf::reacts_to<db_status>>;
 
 // ---- shutdown_coordinator ----------------------------------------------------------------
 using drain_atom = caf::atom_constant<caf::atom("drain")>;  ///< + int64 ms left; replies drained

@@ -60,7 +60,7 @@ struct store_state {
   logging::logger log{"vpo.store"};
   static inline const char* name = "vpo.store";
 };
-using store_actor = caf::stateful_actor<store_state>;
+using store_ptr = store_actor::stateful_pointer<store_state>;
 
 store_reply apply(store_state& st, store_op& op) {
   store_reply r;
@@ -114,7 +114,7 @@ store_reply apply(store_state& st, store_op& op) {
   return r;
 }
 
-store_recovery on_store_init(store_actor* self, int max_attempts) {
+store_recovery on_store_init(store_ptr self, int max_attempts) {
   auto& st = self->state;
   store_recovery out;
   db::status s = st.db.open();
@@ -131,13 +131,15 @@ store_recovery on_store_init(store_actor* self, int max_attempts) {
   return out;
 }
 
-caf::behavior store_impl(store_actor* self, std::string path) {
+store_actor::behavior_type store_impl(store_ptr self, std::string path) {
   log_unexpected_messages(self, "store");
   self->state.db.path = std::move(path);
   return {
-      [=](init_atom, int max_attempts) { return on_store_init(self, max_attempts); },
-      [=](store_op& op) { return apply(self->state, op); },
-      [=](jobs::scan_batch& b) {
+      [=](init_atom, int max_attempts) -> store_recovery {
+        return on_store_init(self, max_attempts);
+      },
+      [=](store_op& op) -> store_reply { return apply(self->state, op); },
+      [=](jobs::scan_batch& b) -> batch_ack {
         batch_ack a;
         long long marked = 0;
         auto* q = self->state.db.store.get();
@@ -157,7 +159,7 @@ struct reader_state {
   logging::logger log{"vpo.store"};
   static inline const char* name = "vpo.reader";
 };
-using reader_actor = caf::stateful_actor<reader_state>;
+using reader_ptr = reader_actor::stateful_pointer<reader_state>;
 
 job_answer on_read(reader_state& st, const job_query& q) {
   job_answer a;
@@ -184,15 +186,15 @@ job_answer on_read(reader_state& st, const job_query& q) {
   return a;
 }
 
-caf::behavior reader_impl(reader_actor* self, std::string path) {
+reader_actor::behavior_type reader_impl(reader_ptr self, std::string path) {
   log_unexpected_messages(self, "reader");
   self->state.db.path = std::move(path);
   return {
-      [=](init_atom) {
+      [=](init_atom) -> init_result {
         auto s = self->state.db.open();
         return init_result{s.ok(), s.ok() ? "" : "job reader: " + s.error + ". " + db::fix_hint(s)};
       },
-      [=](const job_query& q) { return on_read(self->state, q); },
+      [=](const job_query& q) -> job_answer { return on_read(self->state, q); },
       [=](count_atom) -> caf::result<jobs::queue_store::status_counts> {
         jobs::queue_store::status_counts n;
         auto* store = self->state.db.store.get();
@@ -206,11 +208,11 @@ caf::behavior reader_impl(reader_actor* self, std::string path) {
 
 }  // namespace
 
-caf::actor spawn_store(caf::actor_system& sys, std::string database_path) {
+store_actor spawn_store(caf::actor_system& sys, std::string database_path) {
   return sys.spawn<caf::detached>(store_impl, std::move(database_path));
 }
 
-caf::actor spawn_reader(caf::actor_system& sys, std::string database_path) {
+reader_actor spawn_reader(caf::actor_system& sys, std::string database_path) {
   return sys.spawn<caf::detached>(reader_impl, std::move(database_path));
 }
 

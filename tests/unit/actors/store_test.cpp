@@ -22,7 +22,7 @@ struct store_fixture {
   std::string path = dir.file("lib.db");
   caf::actor_system_config cfg;
   std::unique_ptr<caf::actor_system> sys;
-  caf::actor store;
+  store_actor store;
   store_fixture() {
     db::connection c;
     db::file_identity id;
@@ -80,7 +80,7 @@ TEST_CASE("the store answers a job transition before the scan batches queued ahe
   caf::scoped_actor self{*f.sys};
   // (A function actor takes at least one argument: CAF 0.17 dereferences a null tuple otherwise.)
   auto client = f.sys->spawn(
-      [&](caf::event_based_actor* a, caf::actor store) -> caf::behavior {
+      [&](caf::event_based_actor* a, store_actor store) -> caf::behavior {
         auto note = [&, a](std::string what) {
           std::lock_guard<std::mutex> lock(m);
           order.push_back(std::move(what));
