@@ -16,7 +16,8 @@
 using namespace vpo;
 using vpo::test::temp_dir;
 
-TEST_CASE("a missing database is created with its folder, schema version and WAL mode", "[db]") {
+TEST_CASE("a missing database is created with its folder, schema version, WAL mode, 16 KiB pages",
+          "[db]") {
   temp_dir dir;
   std::string path = dir.file("a/b/library.db");
   db::connection c;
@@ -29,6 +30,9 @@ TEST_CASE("a missing database is created with its folder, schema version and WAL
   CHECK(
       c.query_int("SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'", wal).ok());
   CHECK(wal == 1);
+  long long page = 0;
+  CHECK(c.query_int("PRAGMA page_size", page).ok());
+  CHECK(page == 16384);
   CHECK(db::probe_library(c, path, id).ok());
 }
 
