@@ -1,87 +1,13 @@
-// job_queue.cpp: dispatch to workers, the API's job requests, drain and force. No I/O here.
+// job_queue.cpp: dispatch to workers, claims, the jobs' ends, drain and force. No I/O here.
 #include "actors/job_queue.hpp"
 
-#include <caf/all.hpp>
-#include <functional>
-#include <map>
-#include <optional>
-#include <set>
-
+#include "actors/job_queue_state.hpp"
 #include "actors/job_worker.hpp"
-#include "actors/messages.hpp"
 #include "actors/store.hpp"
 #include "actors/unexpected.hpp"
-#include "logging/log.hpp"
 
 namespace vpo::actors {
-namespace {
-
-using namespace std::chrono_literals;
-using clock = std::chrono::steady_clock;
-constexpr auto high = caf::message_priority::high;
-using retry_atom = caf::atom_constant<caf::atom("retry")>;           // timer: claim or finish again
-using call_timeout_atom = caf::atom_constant<caf::atom("calltmo")>;  // + call id: no reply in time
-
-struct slot {
-  caf::actor worker;
-  std::optional<jobs::job> current;
-  std::optional<job_done> done;  // reported by the worker, not yet recorded by the store
-};
-
-// A store call waiting for its reply (or its timeout).
-struct pending_call {
-  std::function<void(const store_reply&)> done;
-  std::function<void(const std::string&)> failed;
-};
-
-struct queue_state {
-  job_queue_options options;
-  store_actor store;
-  reader_actor reader;
-  std::vector<slot> slots;
-  std::vector<caf::actor> subscribers;
-  bool draining = false;
-  bool forcing = false;
-  bool claiming = false;
-  bool retry_armed = false;
-  bool store_failing = false;  // log a failing store once per streak
-  bool counting = false, counts_dirty = false;
-  bool database_connected = true;
-  caf::response_promise drain_promise;
-  bool drain_pending = false;
-  int unclaims = 0;                                    // claims being given back
-  std::optional<caf::response_promise> force_waiting;  // the force waits for claims to settle
-  std::int32_t completed_in_drain = 0;
-  std::set<std::string> cancel_on_claim;         // cancelled while its claim was in flight
-  std::map<std::string, std::int64_t> finished;  // "type outcome" -> count, this process
-  std::map<std::uint64_t, pending_call> calls;   // store calls in flight, by id
-  std::uint64_t last_call = 0;
-  std::set<caf::actor_addr> path_checks;  // alive: each is a thread, stuck while its fs hangs
-  logging::logger log{"vpo.jobs"};
-  static inline const char* name = "vpo.job_queue";
-};
-
-using queue = caf::stateful_actor<queue_state>;
-
-// A job transition for the store, sent with high priority so that it overtakes the scan batches
-// waiting in the store's mailbox. (CAF 0.17's request<high> does not carry the priority to the
-// receiver's mailbox, a plain send<high> does: the store's answer comes back as a message with
-// the call's id, and a timer message stands for the timeout.)
-struct call_store {
-  call_store(queue* s, std::chrono::milliseconds t, store_op o)
-      : self(s), timeout(t), op(std::move(o)) {}
-  queue* self;
-  std::chrono::milliseconds timeout;
-  store_op op;
-  template <class Done, class Failed>
-  void then(Done done, Failed failed) {
-    auto& st = self->state;
-    op.call_id = ++st.last_call;
-    st.calls.emplace(op.call_id, pending_call{std::move(done), std::move(failed)});
-    self->delayed_send(self, timeout, call_timeout_atom::value, op.call_id);
-    self->send<high>(st.store, std::move(op));
-  }
-};
+namespace job_queue_detail {
 
 void on_store_reply(queue* self, const store_reply& r) {
   auto it = self->state.calls.find(r.call_id);
@@ -101,7 +27,7 @@ void on_call_timeout(queue* self, std::uint64_t id) {
 
 // One record about a job, with its context fields (and the status it ended with, if any).
 void log_job(const logging::logger& log, config::log_level level, const std::string& message,
-             const jobs::job& j, const std::string& status = "") {
+             const jobs::job& j, const std::string& status) {
   if (status.empty())
     log.log(
         level, message,
@@ -113,11 +39,6 @@ void log_job(const logging::logger& log, config::log_level level, const std::str
              {"file_path", j.path},
              {"attempts", j.attempts},
              {"status", status}});
-}
-
-std::int64_t steady_ns_in(std::chrono::milliseconds d) {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>((clock::now() + d).time_since_epoch())
-      .count();
 }
 
 slot* slot_of(queue* self, const std::string& id) {
@@ -230,17 +151,14 @@ void give_back(queue* self, const jobs::job& j) {
 void on_claimed(queue* self, const store_reply& r) {
   auto& st = self->state;
   st.claiming = false;
-  if (!r.ok) {
-    store_failed(self, "cannot claim a job", r.error);
+  if (!r.ok || r.expired) {
+    store_failed(self, "cannot claim a job", r.expired ? "the store was too slow" : r.error);
   } else {
     store_ok(self);
     if (r.job && st.draining) {
       give_back(self, *r.job);
     } else if (r.job) {
       start_job(self, *r.job);
-      if (st.cancel_on_claim.erase(r.job->id) > 0)  // cancelled while its claim was on the way
-        if (auto* sl = slot_of(self, r.job->id))
-          self->send<high>(sl->worker, cancel_atom::value, r.job->id);
       dispatch(self);
     }
   }
@@ -254,7 +172,7 @@ void dispatch(queue* self) {
   st.claiming = true;
   store_op op;
   op.what = store_op::kind::claim;
-  op.not_after_ns = steady_ns_in(4s);  // a claim answered too late never happened
+  op.not_after = clock::now() + 4s;  // a claim answered too late never happens
   call_store(self, 5s, std::move(op))
       .then([=](const store_reply& r) { on_claimed(self, r); },
             [=](const std::string& err) {
@@ -317,154 +235,6 @@ void on_done(queue* self, const job_done& d) {
   record_done(self, d.id);
 }
 
-void answer(caf::response_promise rp, job_answer a) {
-  rp.deliver(std::move(a));
-}
-
-job_answer unavailable(std::string code, std::string message) {
-  job_answer a;
-  a.result = job_answer::outcome::unavailable;
-  a.code = std::move(code);
-  a.message = std::move(message);
-  return a;
-}
-
-void insert_job(queue* self, caf::response_promise rp, const job_query& q) {
-  jobs::job j;
-  j.id = jobs::new_uuid();
-  j.type = q.spec.type;
-  j.priority = q.spec.priority;
-  j.path = q.spec.path;
-  j.created_at = jobs::now_rfc3339();
-  store_op op;
-  op.what = store_op::kind::insert;
-  op.job = j;
-  op.not_after_ns = steady_ns_in(1500ms);
-  call_store(self, 2500ms, std::move(op))
-      .then(
-          [=](const store_reply& r) mutable {
-            if (!r.ok || r.expired)
-              return answer(rp, unavailable("DATABASE_UNAVAILABLE",
-                                            r.expired ? "the job store was too slow; the job was "
-                                                        "not created, retry"
-                                                      : "the job was not created: " + r.error));
-            self->state.log.info("job queued", {{"job_id", j.id},
-                                                {"job_type", j.type},
-                                                {"file_path", j.path},
-                                                {"priority", j.priority}});
-            job_answer a;
-            a.result = job_answer::outcome::created;
-            a.jobs.push_back(j);
-            answer(rp, std::move(a));
-            publish_counts(self);
-            dispatch(self);
-          },
-          [=](const std::string&) mutable {
-            answer(rp, unavailable("DATABASE_UNAVAILABLE",
-                                   "the job store did not answer in time; the job was not "
-                                   "created, retry"));
-          });
-}
-
-constexpr std::size_t max_path_checks = 16;
-
-caf::response_promise on_create(queue* self, const job_query& q) {
-  auto rp = self->make_response_promise();
-  if (self->state.path_checks.size() >= max_path_checks) {
-    answer(rp, unavailable("PATH_CHECK_TIMEOUT",
-                           "too many directory checks are waiting for their file system; "
-                           "nothing was created, retry"));
-    return rp;
-  }
-  auto check = spawn_path_check(self->system(), q.spec.path);
-  self->monitor(check);  // counted until it ends (down_msg), not until it answers
-  self->state.path_checks.insert(check.address());
-  self->request(check, 1500ms, check_atom::value)
-      .then(
-          [=](const std::string& why) mutable {
-            if (!why.empty()) {
-              job_answer a;
-              a.result = job_answer::outcome::invalid;
-              a.message = "field 'path' must name an existing directory (" + why + ")";
-              return answer(rp, std::move(a));
-            }
-            insert_job(self, rp, q);
-          },
-          [=](caf::error&) mutable {
-            // The check's thread stays blocked until its file system answers; it ends then.
-            answer(rp, unavailable("PATH_CHECK_TIMEOUT",
-                                   "the file system did not answer within 1.5 s when checking "
-                                   "field 'path'; nothing was created"));
-          });
-  return rp;
-}
-
-caf::response_promise on_cancel(queue* self, const std::string& id) {
-  auto& st = self->state;
-  auto rp = self->make_response_promise();
-  if (auto* sl = slot_of(self, id)) {
-    // Running here: the worker ends it at once (high priority: never behind its steps).
-    if (!sl->done) self->send<high>(sl->worker, cancel_atom::value, id);
-    log_job(st.log, config::log_level::info, "job cancellation requested", *sl->current);
-    job_answer a;
-    a.result = job_answer::outcome::accepted;
-    a.jobs.push_back(*sl->current);
-    answer(rp, std::move(a));
-    return rp;
-  }
-  store_op op;
-  op.what = store_op::kind::cancel_queued;
-  op.id = id;
-  call_store(self, 3s, std::move(op))
-      .then(
-          [=](const store_reply& r) mutable {
-            auto& s = self->state;
-            job_answer a;
-            if (!r.ok) return answer(rp, unavailable("DATABASE_UNAVAILABLE", r.error));
-            if (!r.job) {
-              a.result = job_answer::outcome::not_found;
-            } else if (r.changed) {
-              log_job(s.log, config::log_level::info, "job cancelled", *r.job);
-              ++s.finished[r.job->type + " " + jobs::status_name::cancelled];
-              a.jobs.push_back(*r.job);
-              publish_counts(self);
-            } else if (jobs::is_finished(r.job->status)) {
-              a.result = job_answer::outcome::conflict;
-              a.message = "job " + r.job->id + " is already " + r.job->status;
-            } else {  // running: claimed meanwhile (the claim's answer came first) or on its way
-              if (auto* sl = slot_of(self, id)) {
-                if (!sl->done) self->send<high>(sl->worker, cancel_atom::value, id);
-              } else {
-                s.cancel_on_claim.insert(id);
-              }
-              log_job(s.log, config::log_level::info, "job cancellation requested", *r.job);
-              a.result = job_answer::outcome::accepted;
-              a.jobs.push_back(*r.job);
-            }
-            answer(rp, std::move(a));
-          },
-          [=](const std::string&) mutable {
-            answer(rp, unavailable("DATABASE_UNAVAILABLE", "the job store did not answer"));
-          });
-  return rp;
-}
-
-caf::response_promise on_query(queue* self, const job_query& q) {
-  switch (q.what) {
-    case job_query::op::create:
-      return on_create(self, q);
-    case job_query::op::cancel:
-      return on_cancel(self, q.id);
-    default: {
-      auto rp = self->make_response_promise();
-      rp.delegate(self->state.reader, q);  // reads never wait for a write
-      return rp;
-    }
-  }
-}
-
-// The forced stop: stop the workers, then put every job that ran back to queued in one request
-// to the store (high priority), before replying. Bounded: 100 ms for the workers, 1 s in all.
 caf::response_promise on_force(queue* self) {
   auto& st = self->state;
   st.draining = st.forcing = true;
@@ -622,10 +392,10 @@ caf::behavior queue_impl(queue* self, job_queue_options options) {
   };
 }
 
-}  // namespace
+}  // namespace job_queue_detail
 
 caf::actor spawn_job_queue(caf::actor_system& sys, job_queue_options options) {
-  return sys.spawn(queue_impl, std::move(options));
+  return sys.spawn(job_queue_detail::queue_impl, std::move(options));
 }
 
 }  // namespace vpo::actors

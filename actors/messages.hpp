@@ -6,6 +6,7 @@
 #include <caf/meta/type_name.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -123,9 +124,9 @@ struct store_op {
   std::string error;            ///< finish; empty = none
   std::string summary_json;     ///< finish; empty = none
   std::vector<jobs::job> jobs;  ///< requeue (with the summary of what each did)
-  /// insert: a steady-clock time (ns) after which the store must not insert any more: the
-  /// client has been answered with an error by then, and an error answer changes nothing.
-  std::int64_t not_after_ns = 0;
+  /// insert, claim: when set, the store does nothing after this time: the caller has given up
+  /// (and answered its client with an error) by then, and an error answer changes nothing.
+  std::optional<std::chrono::steady_clock::time_point> not_after;
   std::uint64_t call_id = 0;  ///< echoed in the reply (job_queue matches replies by it)
 };
 /// store -> job_queue.
@@ -133,7 +134,7 @@ struct store_reply {
   bool ok = true;
   std::string error;
   bool changed = false;
-  bool expired = false;          ///< insert: refused because not_after_ns had passed
+  bool expired = false;          ///< refused because not_after had passed (nothing changed)
   std::optional<jobs::job> job;  ///< claim: the claimed job; cancel_queued: the job now
   std::vector<std::string> ids;  ///< requeue: the jobs put back
   std::uint64_t call_id = 0;     ///< the store_op's

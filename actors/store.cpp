@@ -70,16 +70,15 @@ store_reply apply(store_state& st, store_op& op) {
   auto opt = [](const std::string& v) {
     return v.empty() ? std::nullopt : std::optional<std::string>(v);
   };
+  if (op.not_after && std::chrono::steady_clock::now() > *op.not_after) {
+    r.expired = true;  // the caller gave up: doing it now would contradict its error answer
+    return r;
+  }
   if (!q) {
     s = not_open();
   } else {
     switch (op.what) {
       case store_op::kind::insert:
-        if (op.not_after_ns != 0 &&
-            std::chrono::steady_clock::now().time_since_epoch().count() > op.not_after_ns) {
-          r.expired = true;  // the client was told it failed: it must not exist
-          return r;
-        }
         s = q->insert(op.job);
         r.changed = s.ok();
         break;

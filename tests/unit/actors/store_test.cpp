@@ -111,7 +111,8 @@ TEST_CASE("the store answers a job transition before the scan batches queued ahe
   CHECK(std::count(order.begin(), order.end(), "batch") == 20);
 }
 
-TEST_CASE("an insert that reaches the store after its deadline creates nothing", "[store]") {
+TEST_CASE("an insert or a claim that reaches the store after its deadline does nothing",
+          "[store]") {
   store_fixture f;
   store_op late;
   late.what = store_op::kind::insert;
@@ -119,10 +120,22 @@ TEST_CASE("an insert that reaches the store after its deadline creates nothing",
   late.job.type = "scan";
   late.job.path = "/srv";
   late.job.created_at = jobs::now_rfc3339();
-  late.not_after_ns = (std::chrono::steady_clock::now() - 1ms).time_since_epoch().count();
+  late.not_after = std::chrono::steady_clock::now() - 1ms;
   auto r = f.op(late);
   CHECK(r.expired);
   CHECK_FALSE(r.changed);
+  f.insert("waiting");
+  store_op late_claim;
+  late_claim.what = store_op::kind::claim;
+  late_claim.not_after = std::chrono::steady_clock::now() - 1ms;
+  auto c0 = f.op(late_claim);
+  CHECK(c0.expired);
+  CHECK_FALSE(c0.job);  // claimed nothing: "waiting" is still queued (checked below)
+  store_op claim;
+  claim.what = store_op::kind::claim;
+  auto c1 = f.op(claim);
+  REQUIRE(c1.job);
+  CHECK(c1.job->id == "waiting");
   store_op cancel;  // cancel_queued answers with the job as stored: there is none
   cancel.what = store_op::kind::cancel_queued;
   cancel.id = "late";

@@ -1,0 +1,157 @@
+// job_queue_api.cpp: job_queue's side of the API: create (the path check off the control path,
+// then an insert with a deadline), cancel, and reads delegated to the reader.
+#include "actors/job_queue_state.hpp"
+#include "actors/store.hpp"
+
+namespace vpo::actors::job_queue_detail {
+
+void answer(caf::response_promise rp, job_answer a) {
+  rp.deliver(std::move(a));
+}
+
+job_answer unavailable(std::string code, std::string message) {
+  job_answer a;
+  a.result = job_answer::outcome::unavailable;
+  a.code = std::move(code);
+  a.message = std::move(message);
+  return a;
+}
+
+void insert_job(queue* self, caf::response_promise rp, const job_query& q) {
+  jobs::job j;
+  j.id = jobs::new_uuid();
+  j.type = q.spec.type;
+  j.priority = q.spec.priority;
+  j.path = q.spec.path;
+  j.created_at = jobs::now_rfc3339();
+  store_op op;
+  op.what = store_op::kind::insert;
+  op.job = j;
+  op.not_after = clock::now() + 1500ms;
+  call_store(self, 2500ms, std::move(op))
+      .then(
+          [=](const store_reply& r) mutable {
+            if (!r.ok || r.expired)
+              return answer(rp, unavailable("DATABASE_UNAVAILABLE",
+                                            r.expired ? "the job store was too slow; the job was "
+                                                        "not created, retry"
+                                                      : "the job was not created: " + r.error));
+            self->state.log.info("job queued", {{"job_id", j.id},
+                                                {"job_type", j.type},
+                                                {"file_path", j.path},
+                                                {"priority", j.priority}});
+            job_answer a;
+            a.result = job_answer::outcome::created;
+            a.jobs.push_back(j);
+            answer(rp, std::move(a));
+            publish_counts(self);
+            dispatch(self);
+          },
+          [=](const std::string&) mutable {
+            answer(rp, unavailable("DATABASE_UNAVAILABLE",
+                                   "the job store did not answer in time; the job was not "
+                                   "created, retry"));
+          });
+}
+
+constexpr std::size_t max_path_checks = 16;
+
+caf::response_promise on_create(queue* self, const job_query& q) {
+  auto rp = self->make_response_promise();
+  if (self->state.path_checks.size() >= max_path_checks) {
+    answer(rp, unavailable("PATH_CHECK_TIMEOUT",
+                           "too many directory checks are waiting for their file system; "
+                           "nothing was created, retry"));
+    return rp;
+  }
+  auto check = spawn_path_check(self->system(), q.spec.path);
+  self->monitor(check);  // counted until it ends (down_msg), not until it answers
+  self->state.path_checks.insert(check.address());
+  self->request(check, 1500ms, check_atom::value)
+      .then(
+          [=](const std::string& why) mutable {
+            if (!why.empty()) {
+              job_answer a;
+              a.result = job_answer::outcome::invalid;
+              a.message = "field 'path' must name an existing directory (" + why + ")";
+              return answer(rp, std::move(a));
+            }
+            insert_job(self, rp, q);
+          },
+          [=](caf::error&) mutable {
+            // The check's thread stays blocked until its file system answers; it ends then.
+            answer(rp, unavailable("PATH_CHECK_TIMEOUT",
+                                   "the file system did not answer within 1.5 s when checking "
+                                   "field 'path'; nothing was created"));
+          });
+  return rp;
+}
+
+caf::response_promise on_cancel(queue* self, const std::string& id) {
+  auto& st = self->state;
+  auto rp = self->make_response_promise();
+  if (auto* sl = slot_of(self, id)) {
+    // Running here: the worker ends it at once (high priority: never behind its steps).
+    if (!sl->done) self->send<high>(sl->worker, cancel_atom::value, id);
+    log_job(st.log, config::log_level::info, "job cancellation requested", *sl->current);
+    job_answer a;
+    a.result = job_answer::outcome::accepted;
+    a.jobs.push_back(*sl->current);
+    answer(rp, std::move(a));
+    return rp;
+  }
+  store_op op;
+  op.what = store_op::kind::cancel_queued;
+  op.id = id;
+  call_store(self, 3s, std::move(op))
+      .then(
+          [=](const store_reply& r) mutable {
+            auto& s = self->state;
+            job_answer a;
+            if (!r.ok) return answer(rp, unavailable("DATABASE_UNAVAILABLE", r.error));
+            if (!r.job) {
+              a.result = job_answer::outcome::not_found;
+            } else if (r.changed) {
+              log_job(s.log, config::log_level::info, "job cancelled", *r.job);
+              ++s.finished[r.job->type + " " + jobs::status_name::cancelled];
+              a.jobs.push_back(*r.job);
+              publish_counts(self);
+            } else if (jobs::is_finished(r.job->status)) {
+              a.result = job_answer::outcome::conflict;
+              a.message = "job " + r.job->id + " is already " + r.job->status;
+            } else if (auto* sl = slot_of(self, id)) {
+              // Claimed meanwhile: the store answered the claim first (one sender, in order).
+              if (!sl->done) self->send<high>(sl->worker, cancel_atom::value, id);
+              log_job(s.log, config::log_level::info, "job cancellation requested", *r.job);
+              a.result = job_answer::outcome::accepted;
+              a.jobs.push_back(*r.job);
+            } else {  // a claim being given back at the drain: queued again in a moment
+              a = unavailable("JOB_BUSY",
+                              "job " + id + " is being handed back to the queue; retry");
+            }
+            answer(rp, std::move(a));
+          },
+          [=](const std::string&) mutable {
+            answer(rp, unavailable("DATABASE_UNAVAILABLE", "the job store did not answer"));
+          });
+  return rp;
+}
+
+caf::response_promise on_query(queue* self, const job_query& q) {
+  switch (q.what) {
+    case job_query::op::create:
+      return on_create(self, q);
+    case job_query::op::cancel:
+      return on_cancel(self, q.id);
+    default: {
+      auto rp = self->make_response_promise();
+      rp.delegate(self->state.reader, q);  // reads never wait for a write
+      return rp;
+    }
+  }
+}
+
+// The forced stop: stop the workers, then put every job that ran back to queued in one request
+// to the store (high priority), before replying. Bounded: 100 ms for the workers, 1 s in all.
+
+}  // namespace vpo::actors::job_queue_detail
