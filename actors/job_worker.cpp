@@ -42,14 +42,20 @@ std::string summary_of(worker_state& st) {
   return st.scan ? st.scan->summary().to_json() : std::string();
 }
 
-void end_job(worker* self, const std::string& status, const std::string& error) {
-  auto& st = self->state;
-  if (!st.current) return;
-  job_done done{st.current->id, status, error, summary_of(st)};
+// Drops the current job: steps and acknowledgements still on their way are ignored (batches
+// already sent may still land: they only record files).
+void drop_job(worker_state& st) {
   st.scan.reset();
   st.current.reset();
   st.conn.close();
   ++st.generation;
+}
+
+void end_job(worker* self, const std::string& status, const std::string& error) {
+  auto& st = self->state;
+  if (!st.current) return;
+  job_done done{st.current->id, status, error, summary_of(st)};
+  drop_job(st);
   self->send(st.queue, std::move(done));
 }
 
@@ -147,10 +153,7 @@ caf::behavior worker_impl(worker* self, caf::actor queue, store_actor store,
       [=](force_atom) -> job_stopped {
         auto& st = self->state;
         job_stopped r{st.current ? st.current->id : "", summary_of(st)};
-        st.scan.reset();  // batches already sent may still land: they only record files
-        st.current.reset();
-        st.conn.close();
-        ++st.generation;
+        drop_job(st);
         return r;
       },
   };
