@@ -136,7 +136,7 @@ void on_step(worker* self, std::uint64_t gen) {
 caf::behavior worker_impl(worker* self, caf::actor queue, store_actor store,
                           job_worker_options options) {
   log_unexpected_messages(self, "job_worker");
-  // A detached actor owns its thread: the walk (and its stat helper, which inherits this) yields
+  // A detached actor owns its thread: the walk (and its folder listers, which inherit this) yields
   // the CPU to the io thread, the control actors and the store when the cores are busy.
   ::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), options.nice);
   self->state.queue = std::move(queue);

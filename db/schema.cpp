@@ -101,10 +101,34 @@ status to_v3(connection& c) {
     CREATE INDEX IF NOT EXISTS files_dir ON files (dir);)");
 }
 
+// 3 -> 4: files become one B-tree keyed by path (WITHOUT ROWID) and lose `dir` and its index. A
+// scan reads a folder's rows as a range of paths (skipping its subfolders' ranges), so the rows
+// need no second key, and each new file costs one B-tree insert instead of three: about a third
+// less work per row for the store on a first scan. Existing rows are copied in path order.
+status to_v4(connection& c) {
+  return c.exec(R"(
+    CREATE TABLE files_v4 (
+      path TEXT NOT NULL PRIMARY KEY,
+      size INTEGER NOT NULL,
+      modified_at TEXT NOT NULL,
+      mtime_ns INTEGER NOT NULL,
+      extension TEXT NOT NULL,
+      scanned_at TEXT NOT NULL,
+      missing INTEGER NOT NULL DEFAULT 0,
+      missing_since TEXT
+    ) WITHOUT ROWID;
+    INSERT INTO files_v4 (path, size, modified_at, mtime_ns, extension, scanned_at, missing,
+                          missing_since)
+      SELECT path, size, modified_at, mtime_ns, extension, scanned_at, missing, missing_since
+      FROM files ORDER BY path;
+    DROP TABLE files;
+    ALTER TABLE files_v4 RENAME TO files;)");
+}
+
 // migrations[i] takes the schema from version i to version i + 1. Never edit a shipped entry:
 // append a new one.
 const std::vector<migration>& migrations() {
-  static const std::vector<migration> list = {to_v1, to_v2, to_v3};
+  static const std::vector<migration> list = {to_v1, to_v2, to_v3, to_v4};
   return list;
 }
 

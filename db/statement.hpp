@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "db/connection.hpp"
 
@@ -45,6 +46,12 @@ class statement {
   double column_double(int i) const { return sqlite3_column_double(stmt_, i); }
   std::string column_text(int i) const;
   std::optional<std::string> column_optional_text(int i) const;
+  /// The column's text without a copy: valid until the next step() or reset().
+  std::string_view column_view(int i) const {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, i));
+    return p ? std::string_view(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, i)))
+             : std::string_view();
+  }
   bool column_is_null(int i) const { return sqlite3_column_type(stmt_, i) == SQLITE_NULL; }
 
  private:

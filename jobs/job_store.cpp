@@ -39,11 +39,11 @@ constexpr int upsert_group = 32;
 
 std::string upsert_rows_sql(int rows) {
   std::string sql =
-      "INSERT INTO files (path, dir, size, modified_at, mtime_ns, extension, scanned_at, missing, "
+      "INSERT INTO files (path, size, modified_at, mtime_ns, extension, scanned_at, missing, "
       "missing_since) VALUES ";
-  for (int i = 0; i < rows; ++i) sql += i ? ",(?,?,?,?,?,?,?,0,NULL)" : "(?,?,?,?,?,?,?,0,NULL)";
+  for (int i = 0; i < rows; ++i) sql += i ? ",(?,?,?,?,?,?,0,NULL)" : "(?,?,?,?,?,?,0,NULL)";
   return sql +
-         " ON CONFLICT (path) DO UPDATE SET dir = excluded.dir, size = excluded.size, "
+         " ON CONFLICT (path) DO UPDATE SET size = excluded.size, "
          "modified_at = excluded.modified_at, mtime_ns = excluded.mtime_ns, extension = "
          "excluded.extension, scanned_at = excluded.scanned_at, missing = 0, missing_since = NULL";
 }
@@ -86,10 +86,10 @@ struct job_store::statements {
         count_by_status(c, "SELECT status, count(*) FROM jobs GROUP BY status"),
         upsert_many(c, upsert_rows_sql(upsert_group)),
         upsert_file(c,
-                    "INSERT INTO files (path, dir, size, modified_at, mtime_ns, extension, "
-                    "scanned_at, missing, missing_since) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, "
-                    "NULL) ON CONFLICT (path) DO UPDATE SET dir = ?2, size = ?3, "
-                    "modified_at = ?4, mtime_ns = ?5, extension = ?6, scanned_at = ?7, "
+                    "INSERT INTO files (path, size, modified_at, mtime_ns, extension, "
+                    "scanned_at, missing, missing_since) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, "
+                    "NULL) ON CONFLICT (path) DO UPDATE SET size = ?2, "
+                    "modified_at = ?3, mtime_ns = ?4, extension = ?5, scanned_at = ?6, "
                     "missing = 0, missing_since = NULL"),
         missing_path(c,
                      "UPDATE files SET missing = 1, missing_since = ? WHERE path = ? AND "
@@ -192,14 +192,13 @@ db::status job_store::apply_scan_batch(const scan_batch& b, long long& missing_m
     auto& st = st_->upsert_many.reset();
     for (int r = 0; r < upsert_group; ++r) {
       const auto& f = b.upserts[i + static_cast<std::size_t>(r)];
-      int k = r * 7;
+      int k = r * 6;
       st.bind_static(k + 1, f.path)
-          .bind_static(k + 2, f.dir)
-          .bind(k + 3, f.size)
-          .bind_static(k + 4, f.modified_at)
-          .bind(k + 5, f.mtime_ns)
-          .bind_static(k + 6, f.extension)
-          .bind_static(k + 7, b.scanned_at);
+          .bind(k + 2, f.size)
+          .bind_static(k + 3, f.modified_at)
+          .bind(k + 4, f.mtime_ns)
+          .bind_static(k + 5, f.extension)
+          .bind_static(k + 6, b.scanned_at);
     }
     if (auto s = st.run("cannot record files"); !s.ok()) return s;
   }
@@ -207,12 +206,11 @@ db::status job_store::apply_scan_batch(const scan_batch& b, long long& missing_m
     const auto& f = b.upserts[i];
     auto s = st_->upsert_file.reset()
                  .bind_static(1, f.path)
-                 .bind_static(2, f.dir)
-                 .bind(3, f.size)
-                 .bind_static(4, f.modified_at)
-                 .bind(5, f.mtime_ns)
-                 .bind_static(6, f.extension)
-                 .bind_static(7, b.scanned_at)
+                 .bind(2, f.size)
+                 .bind_static(3, f.modified_at)
+                 .bind(4, f.mtime_ns)
+                 .bind_static(5, f.extension)
+                 .bind_static(6, b.scanned_at)
                  .run("cannot record file");
     if (!s.ok()) return s;
   }

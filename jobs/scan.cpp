@@ -12,20 +12,18 @@
 #include <ctime>
 #include <iterator>
 #include <optional>
-#include <set>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "db/statement.hpp"
+#include "jobs/folder_lister.hpp"
 #include "jobs/job.hpp"
-#include "jobs/parallel_stat.hpp"
 
 namespace vpo::jobs {
 namespace {
 
 constexpr int known_chunk = 4096;  // library rows read per query (bounded work per step)
-constexpr int dirs_chunk = 256;    // known folders read per query at the end of the walk
+constexpr int lister_threads = 2;  // the kernel's stat is most of a re-scan: keep both cores on it
 
 // Writes the lower-case extension of a video file name into `ext`; false for other names.
 bool video_extension(const char* name, std::size_t len, std::string& ext) {
@@ -68,35 +66,39 @@ struct known_file {
   bool seen = false;
 };
 
-struct dir_task {
-  std::string path;
-  double share = 0;  // this folder's part of the whole tree, for the progress of a first scan
+// A folder whose chunks are being compared with the library: its known files (direct children),
+// read as a range of paths that skips each subfolder's range, and its subfolders in the library.
+struct folder_state {
+  std::string path, prefix, hi, next_lo;  // rows: prefix <= path < hi; next read from next_lo
+  bool loading = true;
+  std::unordered_map<std::string, known_file> known;  // by name
+  std::vector<std::string> library_subdirs;           // in path order
 };
 
-// The folder being worked on: first its known rows are read, then it is listed.
-struct current_dir {
-  std::string path;
-  double share = 0;
-  bool gone = false;  // vanished since the last scan: every known file turns missing
-  bool loading = true;
-  long long last_rowid = 0;
-  DIR* dir = nullptr;
-  bool listed = false;  // readdir reached the end (with end_errno)
-  int end_errno = 0;
-  bool listing_failed = false;
-  std::unordered_map<std::string, known_file> known;  // by name
-  std::vector<std::string> subdirs;
+// A subtree the library knows and the walk will not list (its folder vanished): its rows turn
+// missing, a piece at a time.
+struct gone_range {
+  std::string next_lo, hi;
 };
 
 std::string join(const std::string& dir, const char* name) {
   return dir == "/" ? "/" + std::string(name) : dir + "/" + name;
 }
 
+// The successor of `s` in SQLite's BINARY order: the next read starts right after `s`.
+std::string after(const std::string& s) {
+  return s + '\0';
+}
+
 }  // namespace
 
-bool is_video_file(const std::string& name) {
+bool is_video_name(const char* name, std::size_t len) {
   std::string ext;
-  return video_extension(name.c_str(), name.size(), ext);
+  return video_extension(name, len, ext);
+}
+
+bool is_video_file(const std::string& name) {
+  return is_video_name(name.c_str(), name.size());
 }
 
 std::string scan_summary::to_json() const {
@@ -114,225 +116,143 @@ struct scan_walk::impl {
     lo = root == "/" ? "/" : root + "/";
     hi = root == "/" ? "0" : root + "0";  // '0' sorts right after '/'
   }
-  ~impl() { close_current(); }
-
-  void close_current() {
-    if (cur && cur->dir) closedir(cur->dir);
-    if (cur) cur->dir = nullptr;
-  }
 
   void warn(const std::string& message, const std::string& path) const {
     log.warn(message, {{"job_id", job_id}, {"job_type", "scan"}, {"file_path", path}});
   }
 
-  bool under_skipped(const std::string& dir) const {
-    for (const auto& s : skipped)
-      if (dir == s || (dir.size() > s.size() && dir.compare(0, s.size(), s) == 0 &&
-                       (s == "/" || dir[s.size()] == '/')))
-        return true;
-    return false;
-  }
-
-  // A folder that cannot be read: counted, logged, and nothing below it turns missing.
-  void give_up_on(const std::string& path, double share, const std::string& why) {
-    ++summary.errors;
-    skipped.push_back(path);
-    share_done += share;
-    warn("cannot read folder, skipped (nothing below it is marked missing): " + why, path);
-  }
-
-  // Opens the next folder of the walk; false when none is left.
-  bool open_next() {
-    while (!todo.empty()) {
-      dir_task t = std::move(todo.back());
-      todo.pop_back();
-      int flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | (t.path == root ? 0 : O_NOFOLLOW);
-      int fd = ::open(t.path.c_str(), flags);
-      if (fd < 0) {
-        give_up_on(t.path, t.share, std::strerror(errno));
-        continue;
+  // Reads up to `limit` rows of the folder's range. A row in a subfolder names that subfolder;
+  // the read then jumps past the subfolder's range (one index seek per subfolder).
+  db::status load_known(folder_state& f, long long limit) {
+    long long rows = 0;
+    while (f.loading && rows < limit) {
+      long long want = limit - rows;
+      known_q.reset().bind(1, f.next_lo).bind(2, f.hi).bind(3, want);
+      int rc;
+      long long n = 0;
+      bool jumped = false;
+      while ((rc = known_q.step()) == SQLITE_ROW) {
+        ++n;
+        std::string_view p = known_q.column_view(0);
+        const char* rest = p.data() + f.prefix.size();
+        std::size_t rest_len = p.size() - f.prefix.size();
+        const void* slash = std::memchr(rest, '/', rest_len);
+        if (slash) {
+          std::size_t name_len = static_cast<std::size_t>(static_cast<const char*>(slash) - rest);
+          f.library_subdirs.emplace_back(rest, name_len);
+          f.next_lo = f.prefix;
+          f.next_lo.append(rest, name_len).push_back('0');  // past "<dir>/<name>/..."
+          jumped = true;
+          break;
+        }
+        f.known.emplace(std::string(rest, rest_len),
+                        known_file{known_q.column_int(1), known_q.column_int(2),
+                                   known_q.column_int(3) != 0, false});
+        f.next_lo.assign(p).push_back('\0');
       }
-      struct stat st {};
-      if (::fstat(fd, &st) != 0) {
-        int e = errno;
-        ::close(fd);
-        give_up_on(t.path, t.share, std::strerror(e));
-        continue;
-      }
-      if (!visited_ids.insert({st.st_dev, st.st_ino}).second) {
-        ::close(fd);  // a bind mount or a loop: walked once already
-        skipped.push_back(t.path);
-        share_done += t.share;
-        log.debug("folder already walked under another path, skipped",
-                  {{"job_id", job_id}, {"job_type", "scan"}, {"file_path", t.path}});
-        continue;
-      }
-      DIR* d = ::fdopendir(fd);
-      if (!d) {
-        int e = errno;
-        ::close(fd);
-        give_up_on(t.path, t.share, std::strerror(e));
-        continue;
-      }
-      cur.emplace();
-      cur->path = std::move(t.path);
-      cur->share = t.share;
-      cur->dir = d;
-      visited_dirs.insert(cur->path);
-      ++summary.folders;
-      return true;
+      if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return known_q.failure(rc, "cannot read the library");
+      known_q.reset();
+      rows += n;
+      if (!jumped && n < want) f.loading = false;  // the range is exhausted
     }
-    return false;
-  }
-
-  // One chunk of the current folder's known rows. Gone folders turn them into missing paths.
-  db::status load_known(long long limit) {
-    known_q.reset().bind(1, cur->path).bind(2, cur->last_rowid).bind(3, limit);
-    int rc, n = 0;
-    while ((rc = known_q.step()) == SQLITE_ROW) {
-      ++n;
-      cur->last_rowid = known_q.column_int(0);
-      bool missing = known_q.column_int(4) != 0;
-      if (cur->gone) {
-        if (!missing) pending_missing.push_back(known_q.column_text(1));
-        continue;
-      }
-      std::string path = known_q.column_text(1);
-      auto slash = path.rfind('/');
-      cur->known.emplace(path.substr(slash + 1),
-                         known_file{known_q.column_int(2), known_q.column_int(3), missing, false});
-    }
-    if (rc != SQLITE_DONE) return known_q.failure(rc, "cannot read the library");
-    known_q.reset();
-    if (n < limit) cur->loading = false;
     return {};
   }
 
-  void record(const char* name, std::size_t len, const std::string& ext, const struct stat& st,
-              scan_batch& out) {
+  // Up to `limit` rows of a vanished subtree that are not missing yet become missing paths.
+  db::status load_gone(gone_range& g, long long limit, bool& exhausted) {
+    gone_q.reset().bind(1, g.next_lo).bind(2, g.hi).bind(3, limit);
+    int rc;
+    long long n = 0;
+    while ((rc = gone_q.step()) == SQLITE_ROW) {
+      ++n;
+      std::string path = gone_q.column_text(0);
+      if (gone_q.column_int(1) == 0) pending_missing.push_back(path);
+      g.next_lo = after(path);
+    }
+    if (rc != SQLITE_DONE) return gone_q.failure(rc, "cannot read the library");
+    gone_q.reset();
+    exhausted = n < limit;
+    return {};
+  }
+
+  void record(folder_state& f, const std::string& name, const file_stat& st, scan_batch& out) {
     ++summary.files_found;
-    long long mtime_ns = static_cast<long long>(st.st_mtim.tv_sec) * 1000000000LL +
-                         static_cast<long long>(st.st_mtim.tv_nsec);
-    auto size = static_cast<long long>(st.st_size);
-    key.assign(name, len);
-    auto it = cur->known.find(key);
-    if (it != cur->known.end()) {
+    auto it = f.known.find(name);
+    if (it != f.known.end()) {
       it->second.seen = true;
-      if (it->second.size == size && it->second.mtime_ns == mtime_ns && !it->second.missing)
+      if (it->second.size == st.size && it->second.mtime_ns == st.mtime_ns && !it->second.missing)
         return;  // unchanged: nothing to write
       ++summary.files_updated;
     } else {
       ++summary.files_new;
     }
-    out.upserts.push_back(
-        file_record{join(cur->path, name), cur->path, ext, rfc3339_ms(mtime_ns), size, mtime_ns});
+    video_extension(name.c_str(), name.size(), ext);
+    out.upserts.push_back(file_record{join(f.path, name.c_str()), ext, rfc3339_ms(st.mtime_ns),
+                                      st.size, st.mtime_ns});
   }
 
-  // Lists up to `max_files` video files (and whatever else comes with them) of the current
-  // folder (reading `max_read` entries at most), stats them on two threads, and records them.
-  // Returns the entries read.
-  std::size_t list_chunk(std::size_t max_files, std::size_t max_read, scan_batch& out) {
-    names.clear();
-    std::size_t read = 0;
-    while (!cur->listed && names.size() < max_files && read < max_read) {
-      errno = 0;
-      const dirent* e = readdir(cur->dir);
-      if (!e) {
-        cur->listed = true;
-        cur->end_errno = errno;
-        break;
-      }
-      ++read;
-      const char* name = e->d_name;
-      if (name[0] == '.') continue;  // ".", ".." and hidden entries
-      unsigned char type = e->d_type;
-      if (type == DT_UNKNOWN) {  // some file systems do not say: ask
-        struct stat st {};
-        if (fstatat(dirfd(cur->dir), name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
-        type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
-      }
-      if (type == DT_DIR) {
-        cur->subdirs.emplace_back(name);
-        continue;
-      }
-      if (type == DT_REG && video_extension(name, std::strlen(name), ext)) names.emplace_back(name);
+  // The folder is listed: what was known and not seen is gone, and so is every subtree the
+  // library knows that the listing no longer has. An incomplete listing marks nothing.
+  void finish(folder_state& f, const listed_chunk& last) {
+    share_done += last.share;
+    if (last.end_errno != 0) {
+      ++summary.errors;
+      warn(std::string("cannot list folder completely (nothing in it is marked missing): ") +
+               std::strerror(last.end_errno),
+           f.path);
+      return;
     }
-    // The helper stats while this thread reads the folder's known rows (the first chunk of a
-    // folder): the library read and the kernel's stats overlap.
-    bool first = cur->loading;
-    stats.start(dirfd(cur->dir), names, stat_out, stat_ok, first ? 0.75 : 0.6);
-    db::status loaded;
-    for (int n = 0; cur->loading && n < 8 && loaded.ok(); ++n) loaded = load_known(known_chunk);
-    stats.finish();
-    if (!loaded.ok()) {
-      load_error = loaded;
-      return read;
-    }
-    if (cur->loading) {  // a giant folder: record this chunk once all its known rows are in
-      held.insert(held.end(), std::make_move_iterator(names.begin()),
-                  std::make_move_iterator(names.end()));
-      held_stat.insert(held_stat.end(), stat_out.begin(), stat_out.end());
-      held_ok.insert(held_ok.end(), stat_ok.begin(), stat_ok.end());
-      return read;
-    }
-    if (first && !held.empty()) record_all(held, held_stat, held_ok, out);
-    record_all(names, stat_out, stat_ok, out);
-    return read;
+    for (auto& [name, k] : f.known)
+      if (!k.seen && !k.missing) pending_missing.push_back(join(f.path, name.c_str()));
+    for (const auto& name : f.library_subdirs)
+      if (!std::binary_search(last.subdirs.begin(), last.subdirs.end(), name))
+        gone.push_back({f.prefix + name + "/", f.prefix + name + "0"});
   }
 
-  void record_all(std::vector<std::string>& list, std::vector<struct stat>& st,
-                  std::vector<char>& ok, scan_batch& out) {
-    for (std::size_t i = 0; i < list.size(); ++i) {
-      if (!ok[i]) continue;  // vanished between readdir and stat
-      video_extension(list[i].c_str(), list[i].size(), ext);
-      record(list[i].c_str(), list[i].size(), ext, st[i], out);
-    }
-    list.clear();
-    st.clear();
-    ok.clear();
-  }
-
-  // The current folder is listed: what was known and not seen is gone; subfolders come next.
-  void finish_current() {
-    if (!cur->listing_failed) {
-      for (auto& [name, k] : cur->known)
-        if (!k.seen && !k.missing) pending_missing.push_back(join(cur->path, name.c_str()));
-    }
-    double part = cur->share / static_cast<double>(cur->subdirs.size() + 1);
-    share_done += part;
-    std::sort(cur->subdirs.begin(), cur->subdirs.end(), std::greater<>());  // walked in order
-    for (auto& s : cur->subdirs) todo.push_back({join(cur->path, s.c_str()), part});
-    close_current();
-    cur.reset();
-  }
-
-  // The end of the walk: folders the library knows under the root that were not walked.
-  db::status next_gone_dir(bool& found) {
-    found = false;
-    while (!found) {
-      if (gone_queue.empty()) {
-        if (dirs_exhausted) return {};
-        dirs_q.reset().bind(1, dirs_after).bind(2, root).bind(3, lo).bind(4, hi);
-        int rc, n = 0;
-        while ((rc = dirs_q.step()) == SQLITE_ROW) {
-          ++n;
-          dirs_after = dirs_q.column_text(0);
-          if (!visited_dirs.count(dirs_after) && !under_skipped(dirs_after))
-            gone_queue.push_back(dirs_after);
-        }
-        if (rc != SQLITE_DONE) return dirs_q.failure(rc, "cannot read the library's folders");
-        dirs_q.reset();
-        if (n < dirs_chunk) dirs_exhausted = true;
-        std::reverse(gone_queue.begin(), gone_queue.end());
-        if (gone_queue.empty()) return {};
-        continue;
+  // Handles the current chunk as far as the batch has room; true when it is used up.
+  db::status work_on_chunk(scan_batch& out, std::size_t room, std::size_t& work, bool& used) {
+    used = false;
+    listed_chunk& c = *chunk;
+    if (c.unreadable || c.walked_already) {
+      share_done += c.share;
+      if (c.unreadable) {
+        ++summary.errors;
+        warn("cannot read folder, skipped (nothing below it is marked missing): " + c.error,
+             c.path);
+      } else {
+        log.debug("folder already walked under another path, skipped",
+                  {{"job_id", job_id}, {"job_type", "scan"}, {"file_path", c.path}});
       }
-      cur.emplace();
-      cur->path = std::move(gone_queue.back());
-      gone_queue.pop_back();
-      cur->gone = true;
-      found = true;
+      used = true;
+      return {};
     }
+    auto it = folders.find(c.folder);
+    if (it == folders.end()) {
+      folder_state f;
+      f.path = c.path;
+      f.prefix = c.path == "/" ? "/" : c.path + "/";
+      f.hi = c.path == "/" ? "0" : c.path + "0";
+      f.next_lo = f.prefix;
+      it = folders.emplace(c.folder, std::move(f)).first;
+      ++summary.folders;
+    }
+    folder_state& f = it->second;
+    if (f.loading) {  // the folder's known rows first (a giant folder takes several rounds)
+      if (auto s = load_known(f, known_chunk); !s.ok()) return s;
+      work += known_chunk / 8;
+      return {};
+    }
+    std::size_t end = std::min(c.names.size(), pos + room);
+    for (; pos < end; ++pos)
+      if (c.stats[pos].ok) record(f, c.names[pos], c.stats[pos], out);  // else: vanished
+    work += end;
+    if (pos < c.names.size()) return {};
+    if (c.last) {
+      finish(f, c);
+      folders.erase(it);
+    }
+    used = true;
     return {};
   }
 
@@ -340,30 +260,19 @@ struct scan_walk::impl {
   std::string root, job_id, lo, hi;
   logging::logger log;
   std::string scan_time = now_rfc3339();
-  db::statement known_q, dirs_q;
-  std::vector<dir_task> todo;
-  std::optional<current_dir> cur;
-  std::set<std::pair<dev_t, ino_t>> visited_ids;
-  std::unordered_set<std::string> visited_dirs;
-  std::vector<std::string> skipped;  // unreadable or already walked: nothing below turns missing
-  bool walking = true;               // false: looking for vanished folders
-  std::string dirs_after;
-  std::vector<std::string> gone_queue;
-  bool dirs_exhausted = false;
+  db::statement known_q, gone_q;
+  std::unique_ptr<folder_lister> lister;
+  bool listed = false;  // the lister handed over every folder
+  std::optional<listed_chunk> chunk;
+  std::size_t pos = 0;                                    // the next name of `chunk` to compare
+  std::unordered_map<std::size_t, folder_state> folders;  // being compared, by folder number
+  std::vector<gone_range> gone;
   bool finished = false;
   double share_done = 0;
   long long expected = 0;  // files the library knew under the root at the start
   mutable double last_progress = 0;
   std::vector<std::string> pending_missing;  // found gone, not yet handed over (batch full)
-  parallel_stat stats;
-  std::vector<std::string> names;  // reused buffers
-  std::vector<std::string> held;   // a giant folder's stats, waiting for its known rows
-  std::vector<struct stat> held_stat;
-  std::vector<char> held_ok;
-  db::status load_error;
-  std::vector<struct stat> stat_out;
-  std::vector<char> stat_ok;
-  std::string key, ext;
+  std::string ext;
   scan_summary summary;
 };
 
@@ -375,13 +284,11 @@ scan_walk::~scan_walk() = default;
 db::status scan_walk::start() {
   auto& w = *impl_;
   w.known_q = db::statement(w.db,
-                            "SELECT rowid, path, size, mtime_ns, missing FROM files WHERE dir = ? "
-                            "AND rowid > ? ORDER BY rowid LIMIT ?");
-  w.dirs_q = db::statement(w.db,
-                           "SELECT DISTINCT dir FROM files WHERE dir > ?1 AND (dir = ?2 OR "
-                           "(dir >= ?3 AND dir < ?4)) ORDER BY dir LIMIT " +
-                               std::to_string(dirs_chunk));
-  for (auto* s : {&w.known_q, &w.dirs_q})
+                            "SELECT path, size, mtime_ns, missing FROM files WHERE path >= ? AND "
+                            "path < ? ORDER BY path LIMIT ?");
+  w.gone_q = db::statement(
+      w.db, "SELECT path, missing FROM files WHERE path >= ? AND path < ? ORDER BY path LIMIT ?");
+  for (auto* s : {&w.known_q, &w.gone_q})
     if (!s->error().empty()) return {SQLITE_ERROR, 0, s->error()};
   struct stat st {};
   if (::stat(w.root.c_str(), &st) != 0)
@@ -391,7 +298,7 @@ db::status scan_walk::start() {
   if (::access(w.root.c_str(), R_OK | X_OK) != 0)
     return {SQLITE_CANTOPEN, errno, "cannot open " + w.root + ": " + std::strerror(errno)};
   // The basis of the progress: the last completed scan of this very tree, else the files the
-  // library has under it (an index range, no table lookups).
+  // library has under it (a range of the primary key).
   db::statement last(w.db,
                      "SELECT json_extract(summary_json, '$.files_found') FROM jobs WHERE "
                      "file_path = ? AND job_type = 'scan' AND status = 'completed' ORDER BY "
@@ -403,7 +310,7 @@ db::status scan_walk::start() {
     count.bind(1, w.lo).bind(2, w.hi);
     if (count.step() == SQLITE_ROW) w.expected = count.column_int(0);
   }
-  w.todo.push_back({w.root, 1.0});
+  w.lister = std::make_unique<folder_lister>(w.root, lister_threads);
   return {};
 }
 
@@ -414,15 +321,15 @@ db::status scan_walk::step(std::chrono::milliseconds budget, std::size_t max_ent
   out.scanned_at = w.scan_time;
   done = w.finished;
   auto deadline = std::chrono::steady_clock::now() + budget;
-  std::size_t seen = 0;
+  std::size_t work = 0;
   auto room = [&] {
     auto used = out.upserts.size() + out.missing_paths.size();
     return used >= max_changes ? 0 : max_changes - used;
   };
-  while (!w.finished && seen < max_entries && room() > 0) {
-    // Each round is a bounded piece of work (a chunk of a listing, of known rows, an open).
-    ++seen;
+  // Each round is a bounded piece of work: a piece of a chunk, of known rows, of a gone subtree.
+  while (!w.finished && work < max_entries && room() > 0) {
     if (std::chrono::steady_clock::now() >= deadline) break;
+    ++work;
     if (!w.pending_missing.empty()) {  // hand over what is known to be gone, a batch at a time
       auto n = std::min(room(), w.pending_missing.size());
       auto from = w.pending_missing.end() - static_cast<std::ptrdiff_t>(n);
@@ -430,35 +337,32 @@ db::status scan_walk::step(std::chrono::milliseconds budget, std::size_t max_ent
       w.pending_missing.erase(from, w.pending_missing.end());
       continue;
     }
-    if (!w.cur) {
-      if (w.walking && w.open_next()) continue;
-      w.walking = false;
-      bool found = false;
-      if (auto s = w.next_gone_dir(found); !s.ok()) return s;
-      if (!found) w.finished = w.pending_missing.empty();
-      continue;
-    }
-    if (w.cur->gone) {  // a vanished folder: its known rows become missing paths
+    if (!w.gone.empty()) {  // a vanished subtree: its known rows become missing paths
+      bool exhausted = false;
       auto limit = static_cast<long long>(std::min<std::size_t>(room(), known_chunk));
-      if (auto s = w.load_known(limit); !s.ok()) return s;
-      seen += known_chunk / 8;
-      if (!w.cur->loading) w.cur.reset();
+      if (auto s = w.load_gone(w.gone.back(), limit, exhausted); !s.ok()) return s;
+      work += known_chunk / 8;
+      if (exhausted) w.gone.pop_back();
       continue;
     }
-    std::size_t left = max_entries > seen ? max_entries - seen : 1;
-    seen +=
-        w.list_chunk(std::min<std::size_t>(room(), 1024), std::min<std::size_t>(left, 4096), out);
-    if (!w.load_error.ok()) return w.load_error;
-    if (!w.cur->listed || w.cur->loading) continue;
-    if (int error = w.cur->end_errno; error != 0) {
-      w.cur->listing_failed = true;
-      ++w.summary.errors;
-      w.skipped.push_back(w.cur->path);
-      w.warn(std::string("cannot list folder completely (nothing in it is marked missing): ") +
-                 std::strerror(error),
-             w.cur->path);
+    if (!w.chunk) {
+      if (w.listed) {  // every folder's last chunk was handled: nothing is left
+        w.finished = true;
+        continue;
+      }
+      listed_chunk c;
+      auto r = w.lister->next(deadline, c);
+      if (r == folder_lister::result::timeout) break;
+      if (r == folder_lister::result::done) {
+        w.listed = true;
+        continue;
+      }
+      w.chunk = std::move(c);
+      w.pos = 0;
     }
-    w.finish_current();
+    bool used = false;
+    if (auto s = w.work_on_chunk(out, room(), work, used); !s.ok()) return s;
+    if (used) w.chunk.reset();
   }
   out.progress = progress();
   done = w.finished;

@@ -26,12 +26,14 @@ struct scan_summary {
 
 /// True for mkv, mp4, avi, webm, m4v, mov in any case.
 bool is_video_file(const std::string& name);
+bool is_video_name(const char* name, std::size_t len);
 
-/// One scan of `root`, one folder at a time: the folder's known files are read from the library,
-/// the folder is listed, and the difference (new, changed, gone) goes into the batch. The walk
-/// does not follow symlinks, skips names starting with '.', never visits a folder twice (device
-/// and inode), and marks nothing missing below a folder it could not read. Folders that vanished
-/// since the last scan are found at the end, from the library. Not thread-safe.
+/// One scan of `root`. Helper threads list the tree (folder_lister: readdir, fstatat); the
+/// walk compares each folder's listing with the folder's known files (a range of the library's
+/// paths) and hands over the difference (new, changed, gone) in batches. The walk does not follow
+/// symlinks, skips names starting with '.', never visits a folder twice (device and inode), and
+/// marks nothing missing below a folder it could not read. A subfolder the library knows that a
+/// folder's listing no longer has is a vanished subtree: its files turn missing. Not thread-safe.
 class scan_walk {
  public:
   scan_walk(db::connection& library, std::string root, std::string job_id, logging::logger log);

@@ -9,7 +9,6 @@ namespace vpo::jobs {
 /// A video file as the library records it.
 struct file_record {
   std::string path;
-  std::string dir;          ///< the parent folder ("/" for files at the root)
   std::string extension;    ///< lower case, without the dot
   std::string modified_at;  ///< mtime as RFC 3339 UTC (milliseconds)
   long long size = 0;
@@ -26,12 +25,5 @@ struct scan_batch {
   std::vector<std::string> missing_paths;  ///< files gone from a listed or vanished folder
   bool empty() const { return upserts.empty() && missing_paths.empty(); }
 };
-
-/// The parent folder of an absolute path ("/" for "/a.mkv").
-inline std::string parent_dir(const std::string& path) {
-  auto slash = path.rfind('/');
-  if (slash == std::string::npos || slash == 0) return "/";
-  return path.substr(0, slash);
-}
 
 }  // namespace vpo::jobs

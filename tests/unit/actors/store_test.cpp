@@ -64,7 +64,7 @@ jobs::scan_batch big_batch(int n, int k) {
   for (int i = 0; i < n; ++i) {
     std::string dir = "/lib/" + std::to_string(k);
     b.upserts.push_back(
-        {dir + "/" + std::to_string(i) + ".mkv", dir, "mkv", "2020-09-13T12:26:40.123Z", i, i});
+        {dir + "/" + std::to_string(i) + ".mkv", "mkv", "2020-09-13T12:26:40.123Z", i, i});
   }
   return b;
 }

@@ -137,7 +137,7 @@ TEST_CASE("the state machine refuses illegal transitions", "[job_store]") {
   REQUIRE(f.store->get(k.id, now).ok());
   CHECK(now->summary_json == std::optional<std::string>(R"({"files_found":7})"));  // kept
   REQUIRE(f.store->claim_next(1, c).ok());
-  CHECK(c->attempts == 2);  // the requeue kept the first attempt
+  CHECK(c->attempts == 2);       // the requeue kept the first attempt
   CHECK_FALSE(c->summary_json);  // a new run starts a new summary
   REQUIRE(
       f.store->finish(k.id, "completed", std::nullopt, std::string(R"({"files_found":1})"), changed)
@@ -179,8 +179,8 @@ TEST_CASE("a scan batch records files, marks missing ones and the progress in on
   b.progress = 42.5;
   b.summary_json = R"({"files_found":2})";
   b.scanned_at = jobs::now_rfc3339();
-  b.upserts.push_back({"/srv/a.mkv", "/srv", "mkv", "2020-09-13T12:26:40.123Z", 5, 1});
-  b.upserts.push_back({"/srv/b.mkv", "/srv", "mkv", "2020-09-13T12:26:40.123Z", 6, 2});
+  b.upserts.push_back({"/srv/a.mkv", "mkv", "2020-09-13T12:26:40.123Z", 5, 1});
+  b.upserts.push_back({"/srv/b.mkv", "mkv", "2020-09-13T12:26:40.123Z", 6, 2});
   long long marked = -1;
   REQUIRE(f.store->apply_scan_batch(b, marked).ok());
   CHECK(marked == 0);
@@ -191,7 +191,7 @@ TEST_CASE("a scan batch records files, marks missing ones and the progress in on
   jobs::scan_batch again;  // the same path again updates it (overlapping scans never conflict)
   again.job_id = j.id;
   again.scanned_at = b.scanned_at;
-  again.upserts.push_back({"/srv/a.mkv", "/srv", "mkv", "2021-01-01T00:00:00.000Z", 9, 3});
+  again.upserts.push_back({"/srv/a.mkv", "mkv", "2021-01-01T00:00:00.000Z", 9, 3});
   again.missing_paths = {"/srv/b.mkv", "/srv/never-known.mkv"};
   REQUIRE(f.store->apply_scan_batch(again, marked).ok());
   CHECK(marked == 1);
@@ -260,8 +260,9 @@ TEST_CASE("list filters by status, limits, and counts the whole match", "[job_st
   CHECK(n.completed == 0);
 }
 
-TEST_CASE("schema v2 files (text mtime) migrate to v3 in place: modified_at, mtime_ns, dir",
-          "[db]") {
+TEST_CASE(
+    "schema v2 files (text mtime) migrate in place to v4: modified_at, mtime_ns, keyed by path",
+    "[db]") {
   temp_dir dir;
   std::string path = dir.file("lib.db");
   {
@@ -290,22 +291,35 @@ TEST_CASE("schema v2 files (text mtime) migrate to v3 in place: modified_at, mti
   long long n = 0;
   REQUIRE(c.query_int("SELECT max(version) FROM schema_version", n).ok());
   CHECK(n == db::current_schema_version());
-  REQUIRE(c.query_int("SELECT count(*) FROM files WHERE path = '/srv/m/a.mkv' AND dir = '/srv/m' "
+  REQUIRE(c.query_int("SELECT count(*) FROM files WHERE path = '/srv/m/a.mkv' "
                       "AND mtime_ns = 1600000000123456789 AND modified_at = "
                       "'2020-09-13T12:26:40.123Z'",
                       n)
               .ok());
   CHECK(n == 1);
-  REQUIRE(c.query_int("SELECT count(*) FROM files WHERE path = '/b.mkv' AND dir = '/' AND "
+  REQUIRE(c.query_int("SELECT count(*) FROM files WHERE path = '/b.mkv' AND "
                       "modified_at = '2020-09-13T12:26:40.000Z'",
                       n)
               .ok());
   CHECK(n == 1);
   REQUIRE(c.query_int("SELECT count(*) FROM pragma_table_info('files') WHERE name IN ('mtime', "
-                      "'last_scan_job')",
+                      "'last_scan_job', 'dir')",
                       n)
               .ok());
   CHECK(n == 0);
+  // v4: one B-tree keyed by path (no rowid, no second index), the rows kept.
+  REQUIRE(c.query_int("SELECT count(*) FROM sqlite_master WHERE tbl_name = 'files' AND sql LIKE "
+                      "'%WITHOUT ROWID%'",
+                      n)
+              .ok());
+  CHECK(n == 1);
+  REQUIRE(c.query_int("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = "
+                      "'files' AND sql IS NOT NULL",
+                      n)
+              .ok());
+  CHECK(n == 0);
+  REQUIRE(c.query_int("SELECT count(*) FROM files", n).ok());
+  CHECK(n == 2);
 }
 
 TEST_CASE("schema v1 databases migrate to v2, keeping an existing VPO jobs table", "[db]") {

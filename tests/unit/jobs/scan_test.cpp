@@ -159,8 +159,8 @@ TEST_CASE("modified_at is RFC 3339 UTC and the exact nanoseconds are kept", "[sc
   REQUIRE(::utimensat(AT_FDCWD, file.c_str(), times, 0) == 0);
   f.scan(f.tree);
   CHECK(f.count("modified_at = '2020-09-13T12:26:40.123Z' AND mtime_ns = 1600000000123456789 AND "
-                "dir = '" +
-                f.tree + "'") == 1);
+                "path = '" +
+                f.tree + "/a.mkv'") == 1);
   times[1].tv_nsec = 123456790;  // one nanosecond later: a change
   REQUIRE(::utimensat(AT_FDCWD, file.c_str(), times, 0) == 0);
   CHECK(f.scan(f.tree).files_updated == 1);
@@ -342,4 +342,87 @@ TEST_CASE("a scan that runs out of file descriptors marks nothing missing and co
   CHECK(s.files_missing == 0);  // ...and nothing in it is taken for gone
   CHECK(f.count("missing = 1") == 0);
   CHECK(f.scan(f.tree).files_found == 20);  // once descriptors are back, all is there
+}
+
+TEST_CASE("names that sort between a folder's files and its subfolders' keep their places",
+          "[scan]") {
+  // A folder's rows are a range of paths with each subfolder's range skipped: "a/..." sorts
+  // between "a b.mkv" ('\x20'), "a.mkv" ('.') and "a0.mkv" ('0'), and "é" beyond ASCII.
+  scan_fixture f;
+  for (const char* p : {"tree/a/x.mkv", "tree/a/deep/y.mkv", "tree/a b.mkv", "tree/a.mkv",
+                        "tree/a0.mkv", "tree/a b/z.mkv", "tree/a.b/w.mkv", "tree/a0/v.mkv",
+                        "tree/\xc3\xa9t\xc3\xa9/u.mkv", "tree/z.mkv"})
+    f.dir.write(p, "");
+  REQUIRE(f.scan(f.tree).files_new == 10);
+  auto again = f.scan(f.tree);
+  CHECK(again.files_found == 10);
+  CHECK(again.files_new == 0);
+  CHECK(again.files_missing == 0);
+  fs::remove_all(f.tree + "/a");  // only a's subtree turns missing, not its neighbours
+  auto gone = f.scan(f.tree);
+  CHECK(gone.files_missing == 2);
+  CHECK(f.count("missing = 1 AND path GLOB '" + f.tree + "/a/*'") == 2);
+  CHECK(f.count("missing = 1") == 2);
+}
+
+TEST_CASE("a folder replaced by a file of the same name: the folder's files turn missing",
+          "[scan]") {
+  scan_fixture f;
+  f.dir.write("tree/s/one.mkv", "");
+  f.dir.write("tree/s/two/three.mkv", "");
+  REQUIRE(f.scan(f.tree).files_new == 2);
+  fs::remove_all(f.tree + "/s");
+  f.dir.write("tree/s", "now a file");
+  auto s = f.scan(f.tree);
+  CHECK(s.files_missing == 2);
+  CHECK(f.count("missing = 1") == 2);
+}
+
+TEST_CASE("a folder with many subfolders among its files is compared in full", "[scan]") {
+  // More subfolders than one read of known rows: each costs a jump in the library's range.
+  scan_fixture f;
+  for (int i = 0; i < 5000; ++i) {
+    fs::create_directories(f.tree + "/d" + std::to_string(i));
+    int fd =
+        ::open((f.tree + "/d" + std::to_string(i) + "/e.mkv").c_str(), O_CREAT | O_WRONLY, 0644);
+    REQUIRE(fd >= 0);
+    ::close(fd);
+    fd = ::open((f.tree + "/d" + std::to_string(i) + ".mkv").c_str(), O_CREAT | O_WRONLY, 0644);
+    REQUIRE(fd >= 0);
+    ::close(fd);
+  }
+  REQUIRE(f.scan(f.tree, 100000).files_new == 10000);
+  auto again = f.scan(f.tree, 100000);
+  CHECK(again.files_new == 0);
+  CHECK(again.files_missing == 0);
+  CHECK(again.folders == 5001);
+  fs::remove_all(f.tree + "/d4999");
+  fs::remove(f.tree + "/d0.mkv");
+  auto third = f.scan(f.tree, 100000);
+  CHECK(third.files_missing == 2);
+  CHECK(f.count("missing = 1") == 2);
+}
+
+TEST_CASE("a walk dropped half way stops its listers at once", "[scan]") {
+  scan_fixture f;
+  for (int d = 0; d < 50; ++d)
+    for (int i = 0; i < 200; ++i) {
+      fs::create_directories(f.tree + "/d" + std::to_string(d));
+      int fd =
+          ::open((f.tree + "/d" + std::to_string(d) + "/" + std::to_string(i) + ".mkv").c_str(),
+                 O_CREAT | O_WRONLY, 0644);
+      REQUIRE(fd >= 0);
+      ::close(fd);
+    }
+  for (int round = 0; round < 20; ++round) {  // listers blocked on a full buffer, or still listing
+    auto w = std::make_unique<jobs::scan_walk>(f.conn, f.tree, "job-drop", logging::logger("test"));
+    REQUIRE(w->start().ok());
+    jobs::scan_batch b;
+    bool done = false;
+    REQUIRE(w->step(std::chrono::milliseconds(5), 100, 10, b, done).ok());
+    CHECK_FALSE(done);
+    auto t0 = std::chrono::steady_clock::now();
+    w.reset();  // joins the listers
+    CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(2));
+  }
 }
