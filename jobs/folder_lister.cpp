@@ -32,6 +32,7 @@ folder_lister::folder_lister(std::string root, int threads, std::size_t buffered
 }
 
 folder_lister::~folder_lister() {
+  stopping_ = true;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stop_ = true;
@@ -131,6 +132,10 @@ void folder_lister::list(task t) {
   std::vector<std::string> subdirs;
   std::size_t read = 0;
   for (;;) {
+    if ((read & 63) == 0 && stopping_.load(std::memory_order_relaxed)) {
+      ::closedir(d);
+      return;
+    }
     errno = 0;
     const dirent* e = ::readdir(d);
     if (!e) {

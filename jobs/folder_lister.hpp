@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -80,6 +81,7 @@ class folder_lister {
   std::size_t next_folder_ = 0;
   int busy_ = 0;  // threads listing a folder
   bool stop_ = false;
+  std::atomic<bool> stopping_{false};  // read while listing: a dropped walk does not finish folders
   std::string root_;
   std::vector<std::thread> threads_;
 };
