@@ -1,6 +1,8 @@
 // db_health.cpp: open + lock at startup, then a timer-driven probe that reports transitions.
 #include "actors/db_health.hpp"
 
+#include <chrono>
+
 #include <caf/all.hpp>
 
 #include "actors/messages.hpp"
@@ -36,10 +38,27 @@ void publish(db_actor* self) {
 init_result on_init(db_actor* self) {
   auto& st = self->state;
   auto ms = static_cast<int>(st.options.probe_timeout.count());
-  db::status s =
-      db::open_library(st.path, db::open_mode::create_if_missing, ms, st.conn, st.identity);
-  if (!s.ok()) return {false, s.error + ". " + db::fix_hint(s)};
+  // The instance lock first: a second instance (an upgrade started beside the running one)
+  // must not create or migrate the database under the first one.
+  if (db::status f = db::ensure_folder(st.path); !f.ok())
+    return {false, f.error + ". " + db::fix_hint(f)};
   if (std::string err = st.lock.acquire(st.path); !err.empty()) return {false, err};
+  long long upgraded_from = 0;
+  auto t0 = std::chrono::steady_clock::now();
+  db::status s = db::open_library(st.path, db::open_mode::create_if_missing, ms, st.conn,
+                                  st.identity, &upgraded_from);
+  if (!s.ok()) return {false, s.error + ". " + db::fix_hint(s)};
+  if (upgraded_from > 0) {
+    auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - t0);
+    st.log.info("database schema upgraded from version " + std::to_string(upgraded_from) + " to " +
+                    std::to_string(db::current_schema_version()) + " in " +
+                    std::to_string(took.count()) + " ms",
+                {{"file_path", st.path},
+                 {"from_version", upgraded_from},
+                 {"schema_version", db::current_schema_version()},
+                 {"duration_ms", static_cast<long long>(took.count())}});
+  }
   st.connected = true;
   st.log.info("database ready: " + st.path,
               {{"file_path", st.path}, {"schema_version", db::current_schema_version()}});

@@ -16,7 +16,7 @@ status os_failure(int err, const std::string& what) {
   return {SQLITE_CANTOPEN, err, what + ": " + std::strerror(err)};
 }
 
-status ensure_folder(const std::string& path) {
+status make_folder(const std::string& path) {
   std::filesystem::path folder = std::filesystem::path(path).parent_path();
   if (folder.empty()) return {};
   std::error_code ec;
@@ -56,6 +56,10 @@ status check_header(connection& c, const std::string& path) {
 
 }  // namespace
 
+status ensure_folder(const std::string& path) {
+  return make_folder(path);
+}
+
 std::string absolute_path(const std::string& path) {
   std::error_code ec;
   auto p = std::filesystem::absolute(path, ec);
@@ -71,14 +75,15 @@ void configure_sqlite() {
 }
 
 status open_library(const std::string& path, open_mode mode, int busy_timeout_ms, connection& out,
-                    file_identity& id) {
+                    file_identity& id, long long* upgraded_from) {
+  if (upgraded_from) *upgraded_from = 0;
   struct stat st {};
   bool exists = ::stat(path.c_str(), &st) == 0;
   if (exists && S_ISDIR(st.st_mode)) return os_failure(EISDIR, "database path " + path);
   if (!exists && mode == open_mode::existing_only)
     return os_failure(ENOENT, "database file " + path);
   if (!exists) {
-    if (status s = ensure_folder(path); !s.ok()) return s;
+    if (status s = make_folder(path); !s.ok()) return s;
   }
   connection c;
   if (status s = c.open(path, mode, busy_timeout_ms); !s.ok()) return s;
@@ -103,6 +108,8 @@ status open_library(const std::string& path, open_mode mode, int busy_timeout_ms
       s.error = "database " + path + ": " + s.error;
       return s;
     }
+    if (upgraded_from && version > 0 && version < current_schema_version())
+      *upgraded_from = version;
     // Move the schema from the WAL into the file, so the file alone is a complete database
     // (copies and backups of it are valid, and a stale WAL never hides a replaced file).
     c.exec("PRAGMA wal_checkpoint(TRUNCATE)");

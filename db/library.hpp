@@ -22,8 +22,12 @@ void configure_sqlite();
 /// Opens `path` and verifies it is a vpo library database. With create_if_missing, creates the
 /// folder and the file with its schema (WAL mode) and migrates an older schema; with
 /// existing_only (reconnects), requires the file and the current schema and writes nothing.
+/// `upgraded_from` (if given) gets the schema version an existing file was migrated from, else 0.
 status open_library(const std::string& path, open_mode mode, int busy_timeout_ms, connection& out,
-                    file_identity& id);
+                    file_identity& id, long long* upgraded_from = nullptr);
+
+/// Creates the folder that will hold the database file `path` (if missing).
+status ensure_folder(const std::string& path);
 
 /// One health probe: the path still names the open file and a query answers within the busy
 /// timeout. Never writes.

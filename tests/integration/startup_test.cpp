@@ -1,11 +1,15 @@
 // startup_test.cpp: every start-up failure of contract §3 with its exit code and message.
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <catch2/catch.hpp>
+#include <filesystem>
 
+#include "tests/support/big_tree.hpp"
 #include "tests/support/daemon.hpp"
 #include "tests/support/http_client.hpp"
 
@@ -132,4 +136,71 @@ TEST_CASE("debug level is the only one that may show more than the error line", 
   CHECK(r.code == 1);
   CHECK_THAT(r.err, !Catch::Contains("terminate called"));
   CHECK_THAT(r.err, !Catch::Contains("what():"));
+}
+
+namespace {
+
+// A library as vpo's schema v3 left it: files with a rowid, a `dir` column and its index.
+void write_v3_library(const std::string& path, int files) {
+  std::string sql =
+      "PRAGMA journal_mode=WAL;"
+      "CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version "
+      "VALUES (3);"
+      "CREATE TABLE jobs (id TEXT PRIMARY KEY, job_type TEXT NOT NULL, status TEXT NOT NULL "
+      "DEFAULT 'queued', priority INTEGER NOT NULL DEFAULT 100, file_path TEXT, progress_percent "
+      "REAL NOT NULL DEFAULT 0, created_at TEXT NOT NULL, started_at TEXT, completed_at TEXT, "
+      "worker_pid INTEGER, worker_heartbeat TEXT, error_message TEXT, summary_json TEXT, origin "
+      "TEXT, attempts INTEGER NOT NULL DEFAULT 0);"
+      "CREATE INDEX jobs_claim_order ON jobs (status, priority, created_at);"
+      "CREATE TABLE files (id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE, size INTEGER NOT "
+      "NULL, extension TEXT NOT NULL, scanned_at TEXT NOT NULL, missing INTEGER NOT NULL DEFAULT "
+      "0, missing_since TEXT, dir TEXT NOT NULL DEFAULT '', modified_at TEXT NOT NULL DEFAULT '', "
+      "mtime_ns INTEGER NOT NULL DEFAULT 0);"
+      "CREATE INDEX files_dir ON files (dir);"
+      "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < " +
+      std::to_string(files) +
+      ") INSERT INTO files (path, size, extension, scanned_at, dir, modified_at, mtime_ns) "
+      "SELECT '/srv/d' || (i % 100) || '/f' || i || '.mkv', i, 'mkv', "
+      "'2026-01-01T00:00:00.000Z', '/srv/d' || (i % 100), '2020-09-13T12:26:40.123Z', "
+      "1600000000123456789 FROM n;"
+      "PRAGMA wal_checkpoint(TRUNCATE);";
+  exec_db(path, sql);
+}
+
+}  // namespace
+
+TEST_CASE("an older library (schema v3) is upgraded in place once, and the upgrade is logged",
+          "[startup]") {
+  daemon_process d;
+  std::filesystem::create_directories(std::filesystem::path(d.db_path()).parent_path());
+  write_v3_library(d.db_path(), 20000);
+  REQUIRE(d.start_ready());
+  CHECK_THAT(d.proc().err(), Catch::Contains("database schema upgraded from version 3 to 4"));
+  CHECK_THAT(d.proc().err(), Catch::Contains("from_version=3"));
+  CHECK(d.stop(SIGTERM) == 0);
+  CHECK(query_db(d.db_path(), "SELECT max(version) FROM schema_version") == "4");
+  CHECK(query_db(d.db_path(),
+                 "SELECT count(*) FROM files WHERE size > 0 AND mtime_ns = "
+                 "1600000000123456789") == "20000");
+  CHECK(query_db(d.db_path(), "PRAGMA integrity_check") == "ok");
+  REQUIRE(d.start_ready());  // once: the next start finds the current schema
+  CHECK_THAT(d.proc().err(), !Catch::Contains("upgraded"));
+  CHECK(d.stop(SIGTERM) == 0);
+}
+
+TEST_CASE("a daemon refused by the instance lock leaves an older library untouched", "[startup]") {
+  // An upgraded vpo started beside the running older one must not migrate the database under
+  // it: the lock is taken before the database is opened.
+  temp_dir home;
+  std::string db = home.file("lib/library.db");
+  std::filesystem::create_directories(home.file("lib"));
+  write_v3_library(db, 10);
+  int lock = ::open((db + ".lock").c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
+  REQUIRE(lock >= 0);
+  REQUIRE(::flock(lock, LOCK_EX | LOCK_NB) == 0);
+  auto r = serve_once(home, {"--db", db});
+  ::close(lock);
+  check_one_clear_error(r, "already using database");
+  CHECK(query_db(db, "SELECT max(version) FROM schema_version") == "3");
+  CHECK(query_db(db, "SELECT count(*) FROM pragma_table_info('files') WHERE name = 'dir'") == "1");
 }

@@ -21,4 +21,8 @@ std::string ensure_tree(const std::string& root, int files);
 /// first row as text ("" when there is no row); throws std::runtime_error on an error.
 std::string query_db(const std::string& path, const std::string& sql);
 
+/// Runs the statements in `sql` on the SQLite database at `path` (created if missing); throws
+/// std::runtime_error on an error. For tests that build a database by hand (e.g. an old schema).
+void exec_db(const std::string& path, const std::string& sql);
+
 }  // namespace vpo::test
