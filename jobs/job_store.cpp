@@ -1,6 +1,8 @@
 // job_store.cpp: prepared statements for the jobs and files tables (SQLite).
 #include "jobs/job_store.hpp"
 
+#include <algorithm>
+
 #include "db/statement.hpp"
 
 namespace vpo::jobs {
@@ -114,7 +116,10 @@ job_store::job_store(db::connection& c) : c_(c), st_(std::make_unique<statements
   // db_health checkpoints every 500 ms (passive, off the write path); committing only checkpoints
   // as a safety net when the WAL grows past ~160 MiB (db_health cannot, e.g. while disconnected):
   // a checkpoint inside a commit waits for the disk, and the API waits for the commit.
-  c_.exec("PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 40000");
+  long long page = 4096;
+  c_.query_int("PRAGMA page_size", page);
+  long long pages = (160LL << 20) / std::max(page, 512LL);  // ~160 MiB of WAL, whatever the pages
+  c_.exec("PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = " + std::to_string(pages));
 }
 job_store::~job_store() = default;
 
