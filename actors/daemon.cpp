@@ -4,6 +4,7 @@
 
 #include <caf/all.hpp>
 #include <cmath>
+#include <csignal>
 #include <mutex>
 
 #include "actors/messages.hpp"
@@ -64,6 +65,19 @@ int run_daemon(const config::settings& settings) {
   auto target = std::make_shared<signal_target>();
   net::signal_thread signals(
       [target](const net::signal_event& e) {
+        if (!net::is_stop_signal(e.signo) && e.signo != SIGHUP) {
+          // Contract §5: any other signal whose default would end the process is logged and
+          // ignored, at any time (start-up and drain included): it never reaches the actors.
+          std::string who = "pid " + std::to_string(e.sender_pid) +
+                            (e.sender_name.empty() ? "" : " (" + e.sender_name + ")");
+          logging::logger("vpo.daemon")
+              .warn("received " + net::signal_name(e.signo) + " from " + who +
+                        ": ignored (SIGTERM or SIGINT drain, SIGQUIT forces the stop)",
+                    {{"signal", net::signal_name(e.signo)},
+                     {"sender_pid", static_cast<long long>(e.sender_pid)},
+                     {"sender_name", e.sender_name}});
+          return;
+        }
         std::lock_guard<std::mutex> lock(target->mutex);
         if (target->supervisor)
           caf::anon_send(target->supervisor, signal_msg{e.signo, e.sender_pid, e.sender_name});

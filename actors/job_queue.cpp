@@ -54,6 +54,13 @@ std::size_t busy(queue* self) {
 }
 
 // Counts come from the reader after each change; one request at a time, coalesced.
+job_counts counts_of(queue* self, const jobs::queue_store::status_counts& n) {
+  auto& s = self->state;
+  return {n.queued,  n.running,   n.completed,
+          n.failed,  n.cancelled, static_cast<std::int32_t>(s.slots.size()),
+          s.finished};
+}
+
 void publish_counts(queue* self) {
   auto& st = self->state;
   if (st.counting) {
@@ -65,9 +72,7 @@ void publish_counts(queue* self) {
       .then(
           [=](const jobs::queue_store::status_counts& n) {
             auto& s = self->state;
-            job_counts c{n.queued,  n.running,   n.completed,
-                         n.failed,  n.cancelled, static_cast<std::int32_t>(s.slots.size()),
-                         s.finished};
+            job_counts c = counts_of(self, n);
             for (auto& sub : s.subscribers) self->send(sub, c);
             s.counting = false;
             if (std::exchange(s.counts_dirty, false)) publish_counts(self);
@@ -369,9 +374,20 @@ caf::behavior queue_impl(queue* self, job_queue_options options) {
   return {
       [=](init_atom) { return on_init(self); },
       [=](subscribe_atom, const caf::actor& sub) {
+        // The answer waits for the first counts (sent to `sub` before it), so a daemon that says
+        // ready shows its jobs in /health and /metrics; a reader that does not answer within 1 s
+        // (a locked database) delays nothing further: start-up never fails on it (the
+        // supervisor waits 5 s for this answer).
         self->state.subscribers.push_back(sub);
-        publish_counts(self);
-        return caf::ok_atom::value;
+        auto rp = self->make_response_promise();
+        self->request(self->state.reader, 1s, count_atom::value)
+            .then(
+                [=](const jobs::queue_store::status_counts& n) mutable {
+                  self->send(sub, counts_of(self, n));
+                  rp.deliver(caf::ok_atom::value);
+                },
+                [=](caf::error&) mutable { rp.deliver(caf::ok_atom::value); });
+        return rp;
       },
       [=](const job_query& q) { return on_query(self, q); },
       [=](const db_status& s) {

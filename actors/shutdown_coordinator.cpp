@@ -3,8 +3,10 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <caf/all.hpp>
 #include <cmath>
+#include <cstdio>
 #include <map>
 
 #include "actors/messages.hpp"
@@ -111,6 +113,16 @@ void start_drain(coordinator* self, const signal_msg& sig) {
   }
 }
 
+// Seconds as an operator reads them: "30", "0.5", "0.05", "2.25" (never 0.5 shown as "1").
+std::string seconds_text(double secs) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3f", std::max(0.0, secs));
+  std::string s = buf;
+  while (s.back() == '0') s.pop_back();
+  if (s.back() == '.') s.pop_back();
+  return s;
+}
+
 void on_signal(coordinator* self, const signal_msg& sig) {
   auto& st = self->state;
   std::string who = "pid " + std::to_string(sig.sender_pid) +
@@ -129,7 +141,7 @@ void on_signal(coordinator* self, const signal_msg& sig) {
       st.log.warn("received SIGQUIT from " + who + ": forced stop now", ctx);
     else
       st.log.info("received " + net::signal_name(sig.signo) + " from " + who +
-                      ": draining, deadline in " + std::to_string(std::lround(secs)) + " s",
+                      ": draining, deadline in " + seconds_text(secs) + " s",
                   ctx);
     return start_drain(self, sig);
   }
@@ -139,8 +151,9 @@ void on_signal(coordinator* self, const signal_msg& sig) {
     return force(self);
   }
   double left = std::chrono::duration<double>(st.deadline - clock::now()).count();
+  // Tenths: "0.4 s left", "12.3 s left".
   st.log.info("received " + net::signal_name(sig.signo) + " from " + who + ": already draining, " +
-                  std::to_string(std::lround(std::max(0.0, left))) + " s left",
+                  seconds_text(std::round(std::max(0.0, left) * 10) / 10) + " s left",
               ctx);
 }
 

@@ -122,7 +122,8 @@ void subscribe_gateway(supervisor* self, caf::actor db) {
             self->request(db, std::chrono::seconds(2), subscribe_atom::value, self->state.jobs)
                 .then(
                     [=](caf::ok_atom) {
-                      self->request(self->state.jobs, std::chrono::seconds(2),
+                      // job_queue answers once the first counts are sent (1 s at most).
+                      self->request(self->state.jobs, std::chrono::seconds(5),
                                     subscribe_atom::value, self->state.gateway)
                           .then([=](caf::ok_atom) { become_ready(self); },
                                 failed_step(self, "job_queue (subscribe)"));

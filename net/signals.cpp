@@ -15,10 +15,17 @@ namespace {
 // SIGUSR2 sent by the destructor to this very thread ends the loop.
 constexpr int stop_signal = SIGUSR2;
 
+// Every signal whose default action ends the process, except SIGKILL and SIGSTOP (which cannot
+// be caught) and the faults a process raises on itself (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP,
+// SIGSYS, SIGABRT: a real crash must still crash, with a core). Blocked in every thread and
+// received here, so a stray `kill -USR1` is logged instead of ending the daemon.
 sigset_t daemon_set() {
   sigset_t set;
   sigemptyset(&set);
-  for (int s : {SIGTERM, SIGINT, SIGQUIT, SIGHUP, stop_signal}) sigaddset(&set, s);
+  for (int s : {SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2, SIGALRM, SIGVTALRM, SIGPROF,
+                SIGIO, SIGPWR, SIGSTKFLT, SIGXCPU, SIGXFSZ})
+    sigaddset(&set, s);
+  for (int s = SIGRTMIN; s <= SIGRTMAX; ++s) sigaddset(&set, s);
   return set;
 }
 
@@ -39,18 +46,14 @@ void block_daemon_signals() {
 }
 
 std::string signal_name(int signo) {
-  switch (signo) {
-    case SIGTERM:
-      return "SIGTERM";
-    case SIGINT:
-      return "SIGINT";
-    case SIGQUIT:
-      return "SIGQUIT";
-    case SIGHUP:
-      return "SIGHUP";
-    default:
-      return "signal " + std::to_string(signo);
-  }
+  if (signo >= SIGRTMIN && signo <= SIGRTMAX) return "SIGRTMIN+" + std::to_string(signo - SIGRTMIN);
+  if (signo == SIGIO) return "SIGIO";  // glibc says POLL; kill -l and most docs say IO
+  if (const char* abbrev = ::sigabbrev_np(signo)) return std::string("SIG") + abbrev;
+  return "signal " + std::to_string(signo);
+}
+
+bool is_stop_signal(int signo) {
+  return signo == SIGTERM || signo == SIGINT || signo == SIGQUIT;
 }
 
 signal_thread::signal_thread(handler on_signal, std::chrono::milliseconds grace,
@@ -86,8 +89,7 @@ void signal_thread::loop() {
       signo = sigtimedwait(&set, &info, &ts);
     }
     if (signo < 0) continue;  // EINTR or EAGAIN (the deadline check above decides)
-    if (signo == stop_signal && info.si_pid == ::getpid()) return;
-    if (signo == stop_signal) continue;
+    if (signo == stop_signal && info.si_pid == ::getpid()) return;  // the destructor
     signal_event ev{signo, info.si_pid, process_name(info.si_pid)};
     if (signo == SIGTERM || signo == SIGINT || signo == SIGQUIT) {
       auto limit = clock::now() + (signo == SIGQUIT ? std::chrono::milliseconds(2000) : grace_);

@@ -1,5 +1,6 @@
-// signals.hpp: the one thread that receives SIGTERM/SIGINT/SIGQUIT/SIGHUP (sigwaitinfo), and
-// the last-resort exit watchdog it runs once a stop has begun.
+// signals.hpp: the one thread that receives the daemon's signals (sigwaitinfo): the stop signals,
+// SIGHUP, and every other signal whose default would end the process (reported, to be logged and
+// ignored); and the last-resort exit watchdog it runs once a stop has begun.
 #pragma once
 
 #include <sys/types.h>
@@ -20,10 +21,14 @@ struct signal_event {
 
 /// Blocks the daemon's signals in the calling thread; call before any other thread starts so
 /// every thread inherits the mask and only the signal thread receives them. Ignores SIGPIPE.
+/// Faults (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS, SIGABRT) keep their defaults.
 void block_daemon_signals();
 
-/// The name of a signal ("SIGTERM").
+/// The name of a signal ("SIGTERM", "SIGUSR1", "SIGRTMIN+3").
 std::string signal_name(int signo);
+
+/// SIGTERM, SIGINT, SIGQUIT: the signals that stop the daemon.
+bool is_stop_signal(int signo);
 
 class signal_thread {
  public:

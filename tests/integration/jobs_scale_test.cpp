@@ -1,6 +1,7 @@
 // jobs_scale_test.cpp: the jobs' promises on a real-sized library (the shared 200,000-file tree,
 // no test hook): the API stays fast during a scan, a forced stop always requeues, start-up with
 // big scans queued succeeds, bad paths change nothing, unreadable folders mark nothing missing.
+#include <signal.h>
 #include <sys/stat.h>
 
 #include <catch2/catch.hpp>
@@ -211,4 +212,30 @@ TEST_CASE("an unreadable subfolder is counted as an error and nothing below it t
   CHECK(query_db(d.db_path(), "SELECT count(*) FROM files WHERE missing = 1") == "0");
   p.signal(SIGTERM);
   CHECK(p.wait(10s) == 0);
+}
+
+TEST_CASE(
+    "a storm of 100 mixed signals during a scan, then SIGTERM: the scan completes, one "
+    "summary, exit 0",
+    "[jobs][scale][shutdown]") {
+  daemon_process d;
+  REQUIRE(d.start_ready({"--workers", "1", "--shutdown-timeout", "300"}));
+  auto scan = post_scan(d.port(), shared_big_tree());
+  REQUIRE(scan);
+  std::string id = (*scan)["id"];
+  REQUIRE(job_reaches(d.port(), id, "running", 5s));
+  const int mix[] = {SIGHUP, SIGUSR1, SIGUSR2, SIGALRM, SIGWINCH, SIGCHLD, SIGCONT, SIGPIPE};
+  for (int i = 0; i < 100; ++i) d.proc().signal(mix[i % 8]);
+  d.proc().signal(SIGTERM);
+  CHECK(d.proc().wait(120s) == 0);
+  std::string err = d.proc().err();
+  CHECK_THAT(err, Catch::Contains("job completed job_id=" + id));
+  std::size_t summaries = 0;
+  for (auto p = err.find("shutdown summary"); p != std::string::npos;
+       p = err.find("shutdown summary", p + 1))
+    ++summaries;
+  CHECK(summaries == 1);
+  auto end = err.find_last_not_of('\n');
+  CHECK(err.rfind("shutdown summary: drained") > err.rfind('\n', end));  // the last line
+  CHECK(job_column(d, id, "status") == "completed");
 }

@@ -1,4 +1,5 @@
 // shutdown_test.cpp: real signals against the real daemon: drain, deadline, SIGQUIT, bursts.
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -208,4 +209,63 @@ TEST_CASE("a broken stderr never stops the daemon", "[logging][shutdown]") {
   for (int i = 0; i < 50; ++i) http_get(port, "/health");  // each one logs at debug level
   d.signal(SIGTERM);
   CHECK(d.wait(10s) == 0);
+}
+
+TEST_CASE("signals whose default would end the process are logged and ignored", "[shutdown]") {
+  // Contract §5: a stray `kill -USR1` never takes the daemon down; it is a WARNING naming the
+  // sender. Faults (SIGSEGV-class, SIGABRT) keep their default and are not sent here.
+  daemon_process d;
+  REQUIRE(d.start_ready());
+  const std::vector<std::pair<int, std::string>> strays = {
+      {SIGUSR1, "SIGUSR1"},     {SIGUSR2, "SIGUSR2"},
+      {SIGALRM, "SIGALRM"},     {SIGVTALRM, "SIGVTALRM"},
+      {SIGPROF, "SIGPROF"},     {SIGIO, "SIGIO"},
+      {SIGPWR, "SIGPWR"},       {SIGXCPU, "SIGXCPU"},
+      {SIGXFSZ, "SIGXFSZ"},     {SIGSTKFLT, "SIGSTKFLT"},
+      {SIGRTMIN, "SIGRTMIN+0"}, {SIGRTMAX, "SIGRTMIN+" + std::to_string(SIGRTMAX - SIGRTMIN)}};
+  for (auto& [signo, name] : strays) {
+    INFO(name);
+    d.proc().signal(signo);
+    REQUIRE(d.proc().wait_for_stderr("received " + name, 5s));
+    auto h = http_get(d.port(), "/health");
+    REQUIRE(h);
+    CHECK(h->status == 200);
+  }
+  std::string err = d.proc().err();
+  CHECK(count(err, "WARN  vpo.daemon: received SIG") == strays.size());
+  CHECK(count(err, ": ignored (SIGTERM or SIGINT drain") == strays.size());
+  CHECK_THAT(err, Catch::Contains("received SIGUSR1 from pid " + std::to_string(::getpid())));
+  CHECK(d.stop(SIGTERM, 5s) == 0);
+  CHECK_THAT(last_line(d.proc().err()), Catch::Contains("shutdown summary: drained"));
+}
+
+TEST_CASE("a storm of 100 mixed signals during a drain: one drain, one summary, exit 0",
+          "[shutdown]") {
+  daemon_process d;
+  REQUIRE(d.start_ready({"--log-level", "debug"}));
+  in_flight_request busy(d);
+  d.proc().signal(SIGTERM);
+  REQUIRE(d.proc().wait_for_stderr("draining, deadline in 30 s", 5s));
+  const int mix[] = {SIGHUP,  SIGUSR1, SIGUSR2, SIGALRM, SIGWINCH,
+                     SIGCHLD, SIGCONT, SIGPIPE, SIGTERM, SIGINT};
+  for (int i = 0; i < 100; ++i) d.proc().signal(mix[i % 10]);
+  // The last of the storm is seen: every pending signal before it was handled too.
+  d.proc().signal(SIGRTMIN + 1);
+  REQUIRE(d.proc().wait_for_stderr("received SIGRTMIN+1", 5s));
+  CHECK_FALSE(d.proc().wait(200ms).has_value());  // still draining: the request is in flight
+  REQUIRE(busy.finish());
+  CHECK(d.proc().wait(5s) == 0);
+  std::string err = d.proc().err();
+  CHECK(count(err, "draining, deadline in") == 1);
+  CHECK(count(err, "shutdown summary") == 1);
+  CHECK_THAT(last_line(err), Catch::Contains("shutdown summary: drained"));
+}
+
+TEST_CASE("a fractional drain deadline is logged as it is", "[shutdown]") {
+  daemon_process d;
+  REQUIRE(d.start_ready({"--shutdown-timeout", "0.5", "--log-level", "debug"}));
+  in_flight_request busy(d);
+  d.proc().signal(SIGTERM);
+  CHECK(d.proc().wait(5s) == 143);
+  CHECK_THAT(d.proc().err(), Catch::Contains("draining, deadline in 0.5 s"));
 }
