@@ -84,10 +84,11 @@ int run_daemon(const config::settings& settings) {
       },
       grace,
       [](int code) {
-        logging::logger("vpo.daemon")
-            .error("watchdog: still running at shutdown_timeout + 2 s; exiting now",
-                   {{"exit_code", code}});
-        logging::shutdown();  // flush what is queued; _exit follows
+        // The last resort waits for nothing: not the log queue (a flood, a stalled reader), not
+        // a lock. One direct line if stderr takes it now; _exit follows.
+        logging::emergency(config::log_level::error, "vpo.daemon",
+                           "watchdog: still running at shutdown_timeout + 2 s; exiting now",
+                           {{"exit_code", static_cast<long long>(code)}});
       });
 
   shutdown_report report;
@@ -115,6 +116,9 @@ int run_daemon(const config::settings& settings) {
     target->supervisor = nullptr;
   }  // ~actor_system waits for every actor; the watchdog still runs
   if (report.outcome != "startup failed") log_summary(report);
+  // The final flush too happens under the watchdog: a stalled log reader cannot hold the
+  // process past shutdown_timeout + 2 s (the watchdog ends with signals' destructor).
+  logging::shutdown();
   return report.exit_code;
 }
 

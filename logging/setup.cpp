@@ -1,6 +1,7 @@
 // setup.cpp: the spdlog async pipeline behind vpo::logging::logger, writing with write(2).
 #include "logging/setup.hpp"
 
+#include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -103,7 +104,29 @@ line_style make_style(const config::logging_settings& s, int fd) {
   return line_style{s.format, connected_to_journal(fd), static_cast<long>(::getpid())};
 }
 
+// What emergency() needs, readable without a lock.
+std::atomic<int> direct_fd{2};
+std::atomic<int> direct_format{static_cast<int>(config::log_format::text)};
+std::atomic<bool> direct_journal{false};
+
 }  // namespace
+
+void emergency(config::log_level level, std::string_view logger_name, std::string_view message,
+               std::initializer_list<field> context) {
+  try {
+    line_style style{static_cast<config::log_format>(direct_format.load()), direct_journal.load(),
+                     static_cast<long>(::getpid())};
+    record r{logger_name, std::vector<field>(context), message};
+    std::string line = format_line(style, level, std::chrono::system_clock::now(), r);
+    int fd = direct_fd.load();
+    pollfd p{fd, POLLOUT, 0};
+    if (::poll(&p, 1, 0) == 1 && (p.revents & POLLOUT) && !(p.revents & (POLLERR | POLLHUP))) {
+      ssize_t n = ::write(fd, line.data(), line.size());
+      (void)n;
+    }
+  } catch (...) {
+  }
+}
 
 bool connected_to_journal(int fd) {
   const char* stream = std::getenv("JOURNAL_STREAM");
@@ -121,6 +144,9 @@ void setup(const config::logging_settings& settings, int fd) {
   std::lock_guard<std::mutex> lock(setup_mutex);
   fallback_level = static_cast<int>(settings.level);
   auto style = make_style(settings, fd);
+  direct_fd = fd;
+  direct_format = static_cast<int>(style.format);
+  direct_journal = style.journal_prefix;
   if (the_sink) {
     auto lg = std::atomic_load(&the_logger);
     lg->log(spdlog::level::critical, spdlog::string_view_t(restyle_payload(fd, style)));
@@ -138,6 +164,7 @@ void setup(const config::logging_settings& settings, int fd) {
 
 void shutdown() {
   std::lock_guard<std::mutex> lock(setup_mutex);
+  if (!the_sink) return;
   std::atomic_store(&the_logger, std::shared_ptr<spdlog::logger>());
   the_sink.reset();
   spdlog::shutdown();
@@ -152,11 +179,13 @@ void logger::log(config::log_level level, std::string_view message, fields conte
   try {
     auto lg = std::atomic_load(&the_logger);
     if (!lg) {
-      // Before setup or after shutdown: write synchronously in text so nothing is lost.
+      // Before setup (text to stderr) or after shutdown (as configured): write synchronously
+      // so nothing is lost.
       if (static_cast<int>(level) < fallback_level.load()) return;
       record r{name_, std::vector<field>(context), message};
-      line_style style{config::log_format::text, false, static_cast<long>(::getpid())};
-      write_all(2, format_line(style, level, std::chrono::system_clock::now(), r));
+      line_style style{static_cast<config::log_format>(direct_format.load()),
+                       direct_journal.load(), static_cast<long>(::getpid())};
+      write_all(direct_fd.load(), format_line(style, level, std::chrono::system_clock::now(), r));
       return;
     }
     auto lvl = to_spdlog(level);

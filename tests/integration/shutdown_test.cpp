@@ -1,5 +1,7 @@
 // shutdown_test.cpp: real signals against the real daemon: drain, deadline, SIGQUIT, bursts.
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -268,4 +270,40 @@ TEST_CASE("a fractional drain deadline is logged as it is", "[shutdown]") {
   d.proc().signal(SIGTERM);
   CHECK(d.proc().wait(5s) == 143);
   CHECK_THAT(d.proc().err(), Catch::Contains("draining, deadline in 0.5 s"));
+}
+
+TEST_CASE("the last-resort exit waits for nothing: a stalled log reader cannot keep the daemon",
+          "[shutdown]") {
+  // stderr is a pipe nobody reads: once it is full the log thread blocks, the flush at the end
+  // of the drain never finishes, and only the watchdog (shutdown_timeout + 2 s) ends the process.
+  // It must not wait for the log pipeline itself.
+  int fds[2];
+  REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
+  temp_dir home;
+  int port = free_port();
+  auto o = vpo_command(home, {"serve", "--port", std::to_string(port), "--shutdown-timeout", "0.5",
+                              "--log-level", "debug"});
+  o.stderr_fd = fds[1];
+  process p(o);
+  ::close(fds[1]);
+  REQUIRE(eventually(
+      [&] {
+        auto h = http_get(port, "/health");
+        return h && h->status == 200;
+      },
+      10s));
+  {
+    http_connection c(port);  // each request is a debug record: far more than the pipe holds
+    for (int i = 0; i < 3000; ++i) REQUIRE(c.request("GET", "/health"));
+  }
+  int queued = 0;
+  REQUIRE(::ioctl(fds[0], FIONREAD, &queued) == 0);
+  CHECK(queued >= 60000);  // the pipe is full: the log thread is stuck in write(2)
+  auto sent = std::chrono::steady_clock::now();
+  p.signal(SIGTERM);
+  CHECK(p.wait(10s) == 143);
+  auto took = std::chrono::steady_clock::now() - sent;
+  CHECK(took >= 2s);  // the drain itself finished; the flush could not
+  CHECK(took < 4s);   // 0.5 s + 2 s, and nothing after it
+  ::close(fds[0]);
 }
