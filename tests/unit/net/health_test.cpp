@@ -94,3 +94,31 @@ TEST_CASE("json errors escape their message", "[http]") {
   CHECK(j["code"] == "INVALID_FIELD");
   CHECK(e.status == 400);
 }
+
+TEST_CASE("error bodies are valid JSON whatever bytes the message carries", "[health]") {
+  // Invalid UTF-8 (stray continuation bytes, truncated and overlong forms, surrogates, beyond
+  // U+10FFFF) becomes U+FFFD; valid UTF-8 is kept as it is; control characters are escaped.
+  const std::string kept = "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x8e\xac";
+  auto parsed = nlohmann::json::parse(json_error(404, "NOT_FOUND", kept).body);
+  CHECK(parsed["error"] == kept);
+  for (const std::string bad : {"\xff", "\x80", "\xc3", "\xe2\x82", "\xc0\xaf", "\xed\xa0\x80",
+                                "\xf4\x90\x80\x80", "\xf8\x88\x80\x80\x80", "a\xc3(b"}) {
+    INFO(nlohmann::json(std::vector<int>(bad.begin(), bad.end())).dump());
+    auto body = json_error(404, "NOT_FOUND", "no such endpoint: /" + bad).body;
+    auto j = nlohmann::json::parse(body);  // throws on invalid UTF-8
+    CHECK(j["error"].get<std::string>().find("\xef\xbf\xbd") != std::string::npos);
+  }
+  std::string every;
+  for (int c = 0; c < 256; ++c) every += static_cast<char>(c);
+  CHECK_NOTHROW(nlohmann::json::parse(json_error(400, "BAD_REQUEST", every).body));
+  unsigned seed = 12345;
+  for (int round = 0; round < 2000; ++round) {  // random bytes, random lengths
+    std::string noise;
+    for (int i = 0, n = static_cast<int>(seed % 40); i < n; ++i) {
+      seed = seed * 1103515245u + 12345u;
+      noise += static_cast<char>(seed >> 16);
+    }
+    seed = seed * 1103515245u + 12345u;
+    CHECK_NOTHROW(nlohmann::json::parse(json_error(404, "NOT_FOUND", noise).body));
+  }
+}
