@@ -36,6 +36,7 @@ struct server::impl {
 
   void on_accept(beast::error_code ec, tcp::socket socket);
   void do_accept();
+  void pause_accepting(const beast::error_code& ec);
   void request_started() { ++in_flight; }
   void request_finished() {
     if (--in_flight == 0 && draining.load()) notify_drained();
@@ -52,6 +53,8 @@ struct server::impl {
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   mutable std::mutex sessions_mutex;
   std::unordered_map<session*, std::weak_ptr<session>> sessions;
+  std::size_t overflow = 0;  // sessions beyond max_connections (probe answers only)
+  std::chrono::milliseconds accept_backoff{0};  // > 0 while accept() fails for lack of resources
   std::atomic<bool> draining{false};
   std::atomic<std::size_t> in_flight{0};
   std::shared_ptr<const health_snapshot> snapshot = std::make_shared<health_snapshot>();
@@ -63,6 +66,7 @@ struct server::impl {
   // go away while the members above still exist.
   asio::io_context ioc;
   tcp::acceptor acceptor{asio::make_strand(ioc)};
+  asio::steady_timer accept_retry{acceptor.get_executor()};
   std::vector<std::thread> threads;
 };
 
@@ -71,19 +75,26 @@ namespace {
 // Sessions point at the server's impl: it outlives them (its io_context is destroyed first).
 using impl_ptr = server::impl*;
 
+// Connections accepted beyond max_connections to answer one probe each (1 s to send it).
+constexpr std::size_t max_overflow = 64;
+
 http_response not_found(const std::string& path) {
   return json_error(404, "NOT_FOUND", "no such endpoint: " + path);
 }
 
 class session : public std::enable_shared_from_this<session> {
  public:
-  session(tcp::socket socket, impl_ptr srv)
-      : stream_(std::move(socket)), srv_(srv), timer_(stream_.get_executor()) {}
+  session(tcp::socket socket, impl_ptr srv, bool overflow)
+      : stream_(std::move(socket)),
+        srv_(srv),
+        timer_(stream_.get_executor()),
+        overflow_(overflow) {}
 
   ~session() {
     if (busy_) srv_->request_finished();  // closed while its request was still unanswered
     std::lock_guard<std::mutex> lock(srv_->sessions_mutex);
     srv_->sessions.erase(this);
+    if (overflow_) --srv_->overflow;
   }
 
   void start() {
@@ -106,7 +117,7 @@ class session : public std::enable_shared_from_this<session> {
   void wait_for_request() {
     if (srv_->draining.load()) return close();
     if (buffer_.size() > 0) return read_header();
-    stream_.expires_after(srv_->options.idle_timeout);
+    stream_.expires_after(overflow_ ? overflow_timeout : srv_->options.idle_timeout);
     stream_.async_read_some(
         buffer_.prepare(4096),
         beast::bind_front_handler(&session::on_first_bytes, shared_from_this()));
@@ -122,7 +133,7 @@ class session : public std::enable_shared_from_this<session> {
     parser_.emplace();
     parser_->header_limit(srv_->options.header_limit);
     parser_->body_limit(srv_->options.body_limit);
-    stream_.expires_after(srv_->options.read_timeout);
+    stream_.expires_after(overflow_ ? overflow_timeout : srv_->options.read_timeout);
     http::async_read_header(stream_, buffer_, *parser_,
                             beast::bind_front_handler(&session::on_header, shared_from_this()));
   }
@@ -190,6 +201,16 @@ class session : public std::enable_shared_from_this<session> {
     if (q != std::string::npos) r.query = r.target.substr(q + 1);
     route rt = match(r.method, r.path);
     label_ = rt.label;
+    if (overflow_ && rt.kind != route_kind::health && rt.kind != route_kind::readyz &&
+        rt.kind != route_kind::livez) {
+      // Over the connection cap: probes are answered (a full server is not a dead one),
+      // everything else is refused at once.
+      auto res = json_error(503, "TOO_MANY_CONNECTIONS",
+                            "the server has " + std::to_string(srv_->options.max_connections) +
+                                " connections open; retry later");
+      res.headers.emplace_back("Retry-After", "1");
+      return write(std::move(res), false);
+    }
     switch (rt.kind) {
       case route_kind::health: {
         auto snap = srv_->current();
@@ -269,7 +290,7 @@ class session : public std::enable_shared_from_this<session> {
     res->set(http::field::content_type, r.content_type);
     res->set(http::field::cache_control, "no-store");
     for (auto& [k, v] : r.headers) res->set(k, v);
-    res->keep_alive(keep_alive_allowed && keep_alive_ && !srv_->draining.load());
+    res->keep_alive(keep_alive_allowed && keep_alive_ && !overflow_ && !srv_->draining.load());
     if (head_) {
       res->content_length(r.body.size());
     } else {
@@ -321,6 +342,8 @@ class session : public std::enable_shared_from_this<session> {
   std::chrono::steady_clock::time_point started_{};
   bool awaiting_ = false;
   std::uint64_t seq_ = 0;
+  bool overflow_;  // beyond max_connections: one probe answer, then closed
+  static constexpr std::chrono::milliseconds overflow_timeout{1000};
 };
 
 // So 1024 connections fit: raise the soft open-file limit to the hard one.
@@ -361,22 +384,57 @@ void server::impl::do_accept() {
   acceptor.async_accept(asio::make_strand(ioc), beast::bind_front_handler(&impl::on_accept, this));
 }
 
+// Out of descriptors (or kernel memory), accept() fails at once, again and again: retrying in a
+// loop spun a core and starved every connection. Pause accepting (50 ms, doubling to 1 s), log
+// once, keep serving the open connections, and say when accepting works again.
+void server::impl::pause_accepting(const beast::error_code& ec) {
+  if (accept_backoff.count() == 0) {
+    accept_backoff = std::chrono::milliseconds(50);
+    rlimit rl{};
+    std::string limit = getrlimit(RLIMIT_NOFILE, &rl) == 0
+                            ? " (open-file limit " + std::to_string(rl.rlim_cur) + ")"
+                            : "";
+    log.warn("cannot accept connections: " + ec.message() + limit +
+                 "; pausing accepts and retrying (open connections are still served)",
+             {{"error", ec.message()}});
+  } else {
+    accept_backoff = std::min(accept_backoff * 2, std::chrono::milliseconds(1000));
+  }
+  accept_retry.expires_after(accept_backoff);
+  accept_retry.async_wait([this](beast::error_code e) {
+    if (!e && acceptor.is_open()) do_accept();
+  });
+}
+
 void server::impl::on_accept(beast::error_code ec, tcp::socket socket) {
   if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+  if (ec == asio::error::no_descriptors ||
+      ec == boost::system::errc::too_many_files_open_in_system ||
+      ec == asio::error::no_buffer_space || ec == asio::error::no_memory)
+    return pause_accepting(ec);
   if (!ec) {
+    if (accept_backoff.count() > 0) {
+      accept_backoff = std::chrono::milliseconds(0);
+      log.info("accepting connections again");
+    }
     std::shared_ptr<session> s;
     {
       std::lock_guard<std::mutex> lock(sessions_mutex);
-      if (sessions.size() < options.max_connections && !draining.load()) {
-        s = std::make_shared<session>(std::move(socket), this);
-        sessions.emplace(s.get(), s);
+      if (!draining.load()) {
+        // Up to max_connections sessions; beyond them a few more that answer probes only.
+        bool over = sessions.size() - overflow >= options.max_connections;
+        if (!over || overflow < max_overflow) {
+          s = std::make_shared<session>(std::move(socket), this, over);
+          sessions.emplace(s.get(), s);
+          if (over) ++overflow;
+        }
       }
     }
     if (s)
       s->start();
     else {
       beast::error_code ignored;
-      socket.close(ignored);  // over the limit: refused, not queued
+      socket.close(ignored);  // far over the limit: refused, not queued
     }
   }
   do_accept();

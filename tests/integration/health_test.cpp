@@ -3,7 +3,10 @@
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
 
 #include "tests/support/daemon.hpp"
 #include "tests/support/http_client.hpp"
@@ -216,7 +219,8 @@ TEST_CASE("JSON logs are one valid object per line for a whole daemon life", "[l
   CHECK_THAT(err, Catch::Contains("\"message\":\"shutdown summary"));
 }
 
-TEST_CASE("at most 1024 concurrent connections: more are refused, not queued", "[http]") {
+TEST_CASE("at most 1024 concurrent connections: beyond them probes are answered, the rest refused",
+          "[http]") {
   rlimit rl{};
   REQUIRE(getrlimit(RLIMIT_NOFILE, &rl) == 0);
   if (rl.rlim_max < 1200) return;  // this machine cannot hold enough sockets for the test
@@ -231,7 +235,25 @@ TEST_CASE("at most 1024 concurrent connections: more are refused, not queued", "
   }
   // Each connection is accepted (a request on the last one is answered)...
   REQUIRE(conns.back()->request("GET", "/livez"));
-  // ...and the 1025th is closed at once.
+  // ...beyond them a probe is still answered (a full server is not a dead one) and closed...
+  for (const char* probe : {"/health", "/readyz", "/livez"}) {
+    INFO(probe);
+    http_connection over(d.port());
+    auto r = over.request("GET", probe);
+    REQUIRE(r);
+    CHECK(r->status == 200);
+    CHECK(r->header("connection") == "close");
+    CHECK(over.wait_closed(2s));
+  }
+  // ...anything else gets 503 at once...
+  http_connection api(d.port());
+  auto refused = api.request("GET", "/api/jobs");
+  REQUIRE(refused);
+  CHECK(refused->status == 503);
+  CHECK(json::parse(refused->body)["code"] == "TOO_MANY_CONNECTIONS");
+  CHECK(refused->header("retry-after") == "1");
+  CHECK(api.wait_closed(2s));
+  // ...and a connection over the cap that sends nothing is closed within a second.
   http_connection extra(d.port());
   CHECK(extra.wait_closed(2s));
   // Freeing one slot lets a new client in.
@@ -279,4 +301,53 @@ TEST_CASE("/metrics exposes the contract's families and counts requests", "[metr
     CHECK_THAT(r->body, Catch::Contains(s));
   }
   CHECK(d.stop(SIGTERM) == 0);
+}
+
+TEST_CASE("out of file descriptors: accepting pauses, open connections are served, it recovers",
+          "[http]") {
+  // A hard limit of 64 descriptors (the daemon cannot raise it) and 200 clients.
+  temp_dir home;
+  int port = free_port();
+  auto o = vpo_command(home, {"serve", "--port", std::to_string(port)});
+  o.args.insert(o.args.begin(), {"/usr/bin/prlimit", "--nofile=64:64"});
+  process p(o);
+  REQUIRE(p.wait_for_stderr(ready_line, 10s));
+  http_connection kept(port);  // opened before the flood: must keep being served
+  REQUIRE(kept.request("GET", "/health"));
+  std::vector<std::unique_ptr<http_connection>> flood;
+  for (int i = 0; i < 200; ++i) flood.push_back(std::make_unique<http_connection>(port));
+  REQUIRE(p.wait_for_stderr("cannot accept connections: Too many open files", 5s));
+  // Paused, not spinning: the daemon uses little CPU while the backlog waits.
+  auto cpu = [&] {
+    std::ifstream stat("/proc/" + std::to_string(p.pid()) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    std::istringstream fields(text.substr(text.rfind(')') + 2));
+    std::string skip;
+    long long utime = 0, stime = 0;
+    for (int i = 0; i < 11; ++i) fields >> skip;
+    fields >> utime >> stime;
+    return utime + stime;  // clock ticks
+  };
+  auto before = cpu();
+  std::this_thread::sleep_for(1s);
+  CHECK(cpu() - before < sysconf(_SC_CLK_TCK) / 5);  // < 20 % of a core (it spun at 100 %)
+  auto r = kept.request("GET", "/health");
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  flood.clear();  // descriptors come back
+  CHECK(eventually(
+      [&] {
+        auto h = http_get(port, "/health");
+        return h && h->status == 200;
+      },
+      5s));
+  CHECK(p.wait_for_stderr("accepting connections again", 5s));
+  std::string err = p.err();
+  std::size_t warnings = 0;
+  for (auto at = err.find("cannot accept connections"); at != std::string::npos;
+       at = err.find("cannot accept connections", at + 1))
+    ++warnings;
+  CHECK(warnings == 1);  // logged once, not per failed accept()
+  p.signal(SIGTERM);
+  CHECK(p.wait(10s) == 0);
 }
