@@ -22,6 +22,7 @@ struct db_health_state {
   db::file_identity identity;
   db::instance_lock lock;
   bool connected = false;
+  bool readable = false;
   std::string reason;
   std::vector<caf::actor> subscribers;
   logging::logger log{"vpo.db"};
@@ -32,7 +33,7 @@ using db_actor = caf::stateful_actor<db_health_state>;
 
 void publish(db_actor* self) {
   for (auto& s : self->state.subscribers)
-    self->send(s, db_status{self->state.connected, self->state.reason});
+    self->send(s, db_status{self->state.connected, self->state.reason, self->state.readable});
 }
 
 init_result on_init(db_actor* self) {
@@ -59,7 +60,7 @@ init_result on_init(db_actor* self) {
                  {"schema_version", db::current_schema_version()},
                  {"duration_ms", static_cast<long long>(took.count())}});
   }
-  st.connected = true;
+  st.connected = st.readable = true;
   st.log.info("database ready: " + st.path,
               {{"file_path", st.path}, {"schema_version", db::current_schema_version()}});
   self->delayed_send(self, st.options.probe_interval, probe_atom::value);
@@ -83,17 +84,27 @@ void on_probe(db_actor* self) {
     else if (s.ok())
       s = reopened;  // the connection was already closed: report why it stays so
   }
+  bool readable = s.ok();
+  // Readable is not enough: another process holding the write lock, a read-only file or a full
+  // disk leave reads working and every write failing (contract §4: disconnected, with why).
+  if (readable) s = db::probe_writable(st.conn, st.path, st.options.min_free_bytes);
   bool now = s.ok();
   // Checkpoints happen here, not in the store's commits: a passive checkpoint waits for nobody
   // and never holds the write lock, so the one writer's transactions stay short.
   if (now) st.conn.exec("PRAGMA wal_checkpoint(PASSIVE)");
-  if (now != st.connected) {
+  std::string reason = now ? "" : s.error;
+  if (now != st.connected || reason != st.reason || readable != st.readable) {
+    bool changed = now != st.connected || reason != st.reason;
     st.connected = now;
-    st.reason = now ? "" : s.error;
-    if (now)
-      st.log.info("database connected again: " + st.path, {{"file_path", st.path}});
-    else
-      st.log.error("database disconnected: " + s.error, {{"file_path", st.path}});
+    st.reason = reason;
+    st.readable = readable;
+    if (changed) {
+      if (now)
+        st.log.info("database connected again: " + st.path, {{"file_path", st.path}});
+      else
+        st.log.error("database disconnected: " + s.error + ". " + db::fix_hint(s),
+                     {{"file_path", st.path}, {"readable", readable}});
+    }
     publish(self);
   }
   self->delayed_send(self, st.options.probe_interval, probe_atom::value);
@@ -108,7 +119,8 @@ caf::behavior db_health_impl(db_actor* self, db_health_options options) {
       [=](probe_atom) { on_probe(self); },
       [=](subscribe_atom, const caf::actor& subscriber) {
         self->state.subscribers.push_back(subscriber);
-        self->send(subscriber, db_status{self->state.connected, self->state.reason});
+        self->send(subscriber,
+                   db_status{self->state.connected, self->state.reason, self->state.readable});
         return caf::ok_atom::value;
       },
   };

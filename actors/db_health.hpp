@@ -11,6 +11,8 @@ struct db_health_options {
   std::string database_path;
   std::chrono::milliseconds probe_interval{500};
   std::chrono::milliseconds probe_timeout{1000};  ///< SQLite busy timeout of a probe
+  /// Less free space than this on the database's file system counts as "cannot be written".
+  unsigned long long min_free_bytes = 1024 * 1024;
 };
 
 /// Detached (SQLite blocks). `init_atom` opens/creates/verifies the database and takes the

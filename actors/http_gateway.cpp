@@ -18,6 +18,7 @@ struct gateway_state {
   caf::actor jobs;
   std::unique_ptr<net::server> server;
   net::health_snapshot snapshot;
+  bool database_readable = false;
   caf::response_promise drain_promise;
   bool drain_pending = false;
   logging::logger log{"vpo.http"};
@@ -153,7 +154,10 @@ void on_api(gateway* self, http_call& call) {
     res.headers.emplace_back("Retry-After", std::to_string(std::max<long long>(1, left + 1)));
     return reply(std::move(res));
   }
-  if (!st.snapshot.database_connected) {
+  // Reads go on while only writes fail (another process holds the write lock, a full disk);
+  // anything that writes is refused at once, naming why.
+  bool read_only_call = call.request.method == "GET" || call.request.method == "HEAD";
+  if (!st.snapshot.database_connected && !(read_only_call && st.database_readable)) {
     auto res =
         net::json_error(503, "DATABASE_UNAVAILABLE",
                         "the library database is disconnected: " + st.snapshot.database_reason);
@@ -185,6 +189,7 @@ caf::behavior gateway_impl(gateway* self, http_gateway_options options, caf::act
       [=](const db_status& s) {
         self->state.snapshot.database_connected = s.connected;
         self->state.snapshot.database_reason = s.reason;
+        self->state.database_readable = s.readable;
         if (self->state.server) publish(self);
       },
       [=](http_call& call) { on_api(self, call); },

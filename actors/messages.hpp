@@ -43,12 +43,13 @@ using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;  ///< + actor
 
 /// db_health -> subscribers, on every change (and once on subscription).
 struct db_status {
-  bool connected = false;
-  std::string reason;  ///< why disconnected; empty when connected
+  bool connected = false;  ///< readable and writable
+  std::string reason;      ///< why disconnected; empty when connected
+  bool readable = false;   ///< reads work (also while another process holds the write lock)
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, db_status& x) {
-  return f(caf::meta::type_name("vpo.db_status"), x.connected, x.reason);
+  return f(caf::meta::type_name("vpo.db_status"), x.connected, x.reason, x.readable);
 }
 
 // ---- http_gateway ------------------------------------------------------------------------

@@ -39,9 +39,11 @@ struct db_handle {
 
   // db_health's verdict. When the file comes back (restored or replaced by a valid copy), this
   // connection may still point at the old, unlinked file: reopen it.
-  void on_status(const db_status& s, logging::logger& log, const char* who) {
-    bool came_back = s.connected && !connected;
-    connected = s.connected;
+  void on_status(const db_status& s, logging::logger& log, const char* who, bool reads_only) {
+    // The reader only needs reads: a locked or full database is still usable for it.
+    bool usable = reads_only ? s.readable : s.connected;
+    bool came_back = usable && !connected;
+    connected = usable;
     if (!came_back) return;
     if (auto r = open(); !r.ok())
       log.error(std::string(who) + ": cannot reopen the database: " + r.error);
@@ -148,7 +150,7 @@ store_actor::behavior_type store_impl(store_ptr self, std::string path) {
         a.missing_marked = marked;
         return a;
       },
-      [=](const db_status& s) { self->state.db.on_status(s, self->state.log, "store"); },
+      [=](const db_status& s) { self->state.db.on_status(s, self->state.log, "store", false); },
   };
 }
 
@@ -201,7 +203,7 @@ reader_actor::behavior_type reader_impl(reader_ptr self, std::string path) {
         if (!s.ok()) return caf::sec::runtime_error;
         return n;
       },
-      [=](const db_status& s) { self->state.db.on_status(s, self->state.log, "job reader"); },
+      [=](const db_status& s) { self->state.db.on_status(s, self->state.log, "job reader", true); },
   };
 }
 

@@ -2,6 +2,7 @@
 #include "db/library.hpp"
 
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <cerrno>
 #include <cstring>
@@ -133,6 +134,31 @@ status probe_library(connection& c, const std::string& path, const file_identity
     if ((s.code & 0xff) == SQLITE_BUSY) s.error += " (locked beyond the probe timeout)";
     return s;
   }
+  return {};
+}
+
+status probe_writable(connection& c, const std::string& path, unsigned long long min_free_bytes) {
+  struct statvfs fs {};
+  std::string folder = std::filesystem::path(path).parent_path().string();
+  if (::statvfs(folder.empty() ? "." : folder.c_str(), &fs) == 0) {
+    auto free_bytes = static_cast<unsigned long long>(fs.f_bavail) * fs.f_frsize;
+    if (free_bytes < min_free_bytes)
+      return {SQLITE_FULL, ENOSPC,
+              "database " + path + " cannot be written: no space left on its file system (" +
+                  std::to_string(free_bytes / 1024) + " KiB free)"};
+  }
+  status s = c.exec("BEGIN IMMEDIATE");
+  if (!s.ok()) {
+    int code = s.code & 0xff;
+    if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
+      s.error = "database " + path +
+                " cannot be written: another process holds its write lock beyond the probe "
+                "timeout";
+    else
+      s.error = "database " + path + " cannot be written: " + s.error;
+    return s;
+  }
+  c.exec("ROLLBACK");
   return {};
 }
 

@@ -33,6 +33,11 @@ status ensure_folder(const std::string& path);
 /// timeout. Never writes.
 status probe_library(connection& c, const std::string& path, const file_identity& id);
 
+/// Whether the database can be written now, without writing: the write lock is free within the
+/// connection's busy timeout (taken and released at once), the file is not read-only, and its
+/// file system has at least `min_free_bytes` left.
+status probe_writable(connection& c, const std::string& path, unsigned long long min_free_bytes);
+
 /// The operator's likely fix for a failed open, as a sentence.
 std::string fix_hint(const status& s);
 

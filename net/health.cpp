@@ -105,6 +105,10 @@ http_response render_health(const health_snapshot& s, double uptime_seconds,
                 status, s.database_connected ? "connected" : "disconnected", uptime_seconds,
                 VPO_VERSION, s.shutting_down ? "true" : "false");
   r.body = head;
+  // Why the database is disconnected (null when connected): gone, locked, full, read-only.
+  r.body += s.database_connected || s.database_reason.empty()
+                ? ",\"database_error\":null"
+                : ",\"database_error\":\"" + json_escape(s.database_reason) + "\"";
   if (!s.jobs_json.empty()) r.body += ",\"jobs\":" + s.jobs_json;
   if (s.drain_phase.empty()) {
     r.body += ",\"drain\":null}";

@@ -8,6 +8,7 @@
 #include <sstream>
 #include <thread>
 
+#include "tests/support/big_tree.hpp"
 #include "tests/support/daemon.hpp"
 #include "tests/support/http_client.hpp"
 
@@ -350,4 +351,93 @@ TEST_CASE("out of file descriptors: accepting pauses, open connections are serve
   CHECK(warnings == 1);  // logged once, not per failed accept()
   p.signal(SIGTERM);
   CHECK(p.wait(10s) == 0);
+}
+
+namespace {
+
+json health_of(int port) {
+  auto h = http_get(port, "/health");
+  return h ? json::parse(h->body) : json();
+}
+
+// The database cannot be written for a while: /health says so with the reason within 2 s,
+// writes are refused at once naming it, reads go on, nothing is created; then it recovers.
+template <class Break, class Mend>
+void check_unwritable(daemon_process& d, const std::string& reason, Break break_it, Mend mend) {
+  http_connection c(d.port());
+  auto before = c.request("GET", "/api/jobs");
+  REQUIRE(before);
+  long long jobs = json::parse(before->body)["total"];
+  break_it();
+  auto t0 = std::chrono::steady_clock::now();
+  REQUIRE(eventually([&] { return health_of(d.port())["database"] == "disconnected"; }, 2500ms));
+  CHECK(std::chrono::steady_clock::now() - t0 < 2s);
+  auto h = health_of(d.port());
+  CHECK(h["status"] == "degraded");
+  CHECK_THAT(h["database_error"].get<std::string>(), Catch::Contains(reason));
+  auto posted_at = std::chrono::steady_clock::now();
+  auto post =
+      c.request("POST", "/api/jobs", json{{"type", "scan"}, {"path", d.home().path()}}.dump());
+  REQUIRE(post);
+  CHECK(std::chrono::steady_clock::now() - posted_at < 500ms);  // at once, not after a timeout
+  CHECK(post->status == 503);
+  CHECK(json::parse(post->body)["code"] == "DATABASE_UNAVAILABLE");
+  CHECK_THAT(json::parse(post->body)["error"].get<std::string>(), Catch::Contains(reason));
+  auto list = c.request("GET", "/api/jobs");  // reads still work
+  REQUIRE(list);
+  CHECK(list->status == 200);
+  CHECK(json::parse(list->body)["total"] == jobs);
+  mend();
+  t0 = std::chrono::steady_clock::now();
+  REQUIRE(eventually([&] { return health_of(d.port())["status"] == "healthy"; }, 2500ms));
+  CHECK(std::chrono::steady_clock::now() - t0 < 2s);
+  CHECK(health_of(d.port())["database_error"].is_null());
+  auto again =
+      c.request("POST", "/api/jobs", json{{"type", "scan"}, {"path", d.home().path()}}.dump());
+  REQUIRE(again);
+  CHECK(again->status == 201);
+  CHECK(json::parse(c.request("GET", "/api/jobs")->body)["total"] == jobs + 1);
+}
+
+}  // namespace
+
+TEST_CASE(
+    "another process holding the write lock: degraded with the reason, writes refused at "
+    "once, reads served, recovery within 2 s",
+    "[health]") {
+  daemon_process d;
+  REQUIRE(d.start_ready({"--workers", "1"}));
+  std::unique_ptr<write_lock_holder> lock;
+  check_unwritable(
+      d, "another process holds its write lock",
+      [&] { lock = std::make_unique<write_lock_holder>(d.db_path()); }, [&] { lock.reset(); });
+  CHECK_THAT(d.proc().err(), Catch::Contains("database disconnected: database"));
+  CHECK_THAT(d.proc().err(), Catch::Contains("database connected again"));
+  CHECK(d.stop(SIGTERM) == 0);
+}
+
+TEST_CASE("a full disk: degraded with the reason, writes refused at once, recovery within 2 s",
+          "[health]") {
+  if (::geteuid() != 0) return;  // a small file system of its own needs root (tmpfs)
+  temp_dir mnt;
+  std::string fs = mnt.file("fs");
+  std::filesystem::create_directories(fs);
+  if (std::system(("mount -t tmpfs -o size=4m tmpfs '" + fs + "' 2>/dev/null").c_str()) != 0) {
+    WARN("cannot mount a tmpfs here: the full-disk case is not exercised");
+    return;
+  }
+  struct unmount {
+    std::string at;
+    ~unmount() { (void)std::system(("umount -l '" + at + "'").c_str()); }
+  } guard{fs};
+  daemon_process d;
+  REQUIRE(d.start_ready({"--workers", "1", "--db", fs + "/library.db"}));
+  std::string filler = fs + "/filler";
+  check_unwritable(
+      d, "no space left",
+      [&] {  // fill the file system to the last block
+        (void)std::system(("dd if=/dev/zero of='" + filler + "' bs=64k 2>/dev/null").c_str());
+      },
+      [&] { std::filesystem::remove(filler); });
+  CHECK(d.stop(SIGTERM) == 0);
 }

@@ -25,4 +25,17 @@ std::string query_db(const std::string& path, const std::string& sql);
 /// std::runtime_error on an error. For tests that build a database by hand (e.g. an old schema).
 void exec_db(const std::string& path, const std::string& sql);
 
+/// Another process's view of a database: holds its write lock (BEGIN EXCLUSIVE) until
+/// destroyed, as a backup tool or a second program would.
+class write_lock_holder {
+ public:
+  explicit write_lock_holder(const std::string& path);
+  ~write_lock_holder();
+  write_lock_holder(const write_lock_holder&) = delete;
+  write_lock_holder& operator=(const write_lock_holder&) = delete;
+
+ private:
+  void* db_ = nullptr;
+};
+
 }  // namespace vpo::test
