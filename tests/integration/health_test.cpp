@@ -1,5 +1,11 @@
 // health_test.cpp: /health, /livez, /readyz, errors and limits against the real daemon.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <filesystem>
@@ -439,5 +445,119 @@ TEST_CASE("a full disk: degraded with the reason, writes refused at once, recove
         (void)std::system(("dd if=/dev/zero of='" + filler + "' bs=64k 2>/dev/null").c_str());
       },
       [&] { std::filesystem::remove(filler); });
+  CHECK(d.stop(SIGTERM) == 0);
+}
+
+namespace {
+
+int connect_nonblocking(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<std::uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    if (fd >= 0) ::close(fd);
+    return -1;
+  }
+  ::fcntl(fd, F_SETFL, O_NONBLOCK);
+  return fd;
+}
+
+}  // namespace
+
+TEST_CASE("300 clients trickling their requests a byte at a time: all answered, probes stay fast",
+          "[http][fault]") {
+  daemon_process d;
+  REQUIRE(d.start_ready());
+  const std::string request = "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  struct client {
+    int fd;
+    std::size_t sent = 0;
+    std::string got;
+    bool done = false;
+  };
+  std::vector<client> clients;
+  for (int i = 0; i < 300; ++i) {
+    int fd = connect_nonblocking(d.port());
+    REQUIRE(fd >= 0);
+    clients.push_back({fd, 0, {}, false});
+  }
+  std::vector<double> probe_ms;
+  auto start = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - start < 20s) {
+    bool all_done = true;
+    for (auto& c : clients) {
+      if (c.done) continue;
+      all_done = false;
+      if (c.sent < request.size() && ::send(c.fd, &request[c.sent], 1, MSG_NOSIGNAL) == 1) ++c.sent;
+      char buf[4096];
+      ssize_t n;
+      while ((n = ::recv(c.fd, buf, sizeof buf, 0)) > 0)
+        c.got.append(buf, static_cast<std::size_t>(n));
+      if (n == 0) c.done = true;
+    }
+    if (all_done) break;
+    auto t0 = std::chrono::steady_clock::now();  // a probe from elsewhere meanwhile
+    auto h = http_get(d.port(), "/health");
+    probe_ms.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    REQUIRE(h);
+    CHECK(h->status == 200);
+    std::this_thread::sleep_for(40ms);
+  }
+  int answered = 0;
+  for (auto& c : clients) {
+    answered += c.got.rfind("HTTP/1.1 200 OK", 0) == 0 ? 1 : 0;
+    ::close(c.fd);
+  }
+  CHECK(answered == 300);
+  std::sort(probe_ms.begin(), probe_ms.end());
+  REQUIRE(!probe_ms.empty());
+  CHECK(probe_ms[probe_ms.size() * 99 / 100] < 100.0);  // the contract's p99
+  CHECK(d.stop(SIGTERM) == 0);
+}
+
+TEST_CASE("pipelined, truncated and oversized requests: answered in order or refused, server up",
+          "[http][fault]") {
+  daemon_process d;
+  REQUIRE(d.start_ready());
+  {  // three requests in one write: three answers, in order
+    http_connection c(d.port());
+    REQUIRE(
+        c.send_raw("GET /livez HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\n\r\n"
+                   "GET /health HTTP/1.1\r\nHost: x\r\n\r\n"));
+    auto a = c.read_reply();
+    auto b = c.read_reply();
+    auto e = c.read_reply();
+    REQUIRE(a);
+    REQUIRE(b);
+    REQUIRE(e);
+    CHECK(a->status == 200);
+    CHECK(b->status == 404);
+    CHECK(e->status == 200);
+    CHECK_NOTHROW(json::parse(e->body));
+  }
+  for (const std::string cut : {"GET /hea", "GET /health HTTP/1.1\r\nHo",
+                                "POST /api/jobs HTTP/1.1\r\nContent-Length: 50\r\n\r\n{\"ty"}) {
+    http_connection c(d.port());  // the client goes away half way
+    REQUIRE(c.send_raw(cut));
+  }
+  {  // a body over 1 MiB
+    http_connection c(d.port());
+    std::string big(1024 * 1024 + 10, 'x');
+    REQUIRE(
+        c.send_raw("POST /api/jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                   "Content-Length: " +
+                   std::to_string(big.size()) + "\r\n\r\n"));
+    c.send_raw(big);  // may fail half way: the server answers and closes early
+    auto r = c.read_reply();
+    REQUIRE(r);
+    CHECK(r->status == 413);
+    CHECK(json::parse(r->body)["code"] == "PAYLOAD_TOO_LARGE");
+  }
+  auto h = http_get(d.port(), "/health");
+  REQUIRE(h);
+  CHECK(h->status == 200);
   CHECK(d.stop(SIGTERM) == 0);
 }
