@@ -4,7 +4,9 @@ BUILD_DIR ?= build/release
 JOBS ?= 2
 CMAKE_FLAGS ?=
 
-.PHONY: serve test sanitize build deps bench format clean
+FUZZ_SECONDS ?= 60
+
+.PHONY: serve test sanitize fuzz check-all build deps bench format clean
 
 serve: build
 	$(BUILD_DIR)/vpo serve
@@ -20,6 +22,18 @@ sanitize: deps
 	cmake --build build/sanitize -j $(JOBS)
 	cd build/sanitize && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	  ctest --output-on-failure --timeout 180 -j $(JOBS)
+
+# The libFuzzer targets (clang, ASan + UBSan), each for FUZZ_SECONDS from the checked-in seeds
+# (fuzz/corpus/<target>); a finding fails the run and is kept under build/fuzz/artifacts.
+fuzz:
+	@scripts/ensure-deps.sh fuzz
+	CC=clang-14 CXX=clang++-14 cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DVPO_FUZZ=ON -DVPO_WERROR=ON
+	cmake --build build/fuzz -j $(JOBS)
+	scripts/run-fuzzers.sh build/fuzz $(FUZZ_SECONDS)
+
+# What CI runs: the README's test command, then the sanitizers and the fuzzers.
+check-all: test sanitize fuzz
 
 build: deps
 	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)

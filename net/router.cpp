@@ -30,4 +30,14 @@ route match(std::string_view method, std::string_view path) {
   return {route_kind::not_found, {}, metric_route::other};
 }
 
+http_response unrouted_answer(const route& rt, const http_request& r) {
+  if (rt.kind == route_kind::method_not_allowed) {
+    auto res = json_error(405, "METHOD_NOT_ALLOWED",
+                          "method " + r.method + " is not allowed on " + r.path);
+    res.headers.emplace_back("Allow", rt.allow);
+    return res;
+  }
+  return json_error(404, "NOT_FOUND", "no such endpoint: " + r.path);
+}
+
 }  // namespace vpo::net

@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 
+#include "net/http_types.hpp"
 #include "net/metrics.hpp"
 
 namespace vpo::net {
@@ -18,5 +19,9 @@ struct route {
 
 /// Classifies a request. Probes and /metrics accept GET and HEAD; `/api/...` goes to the actors.
 route match(std::string_view method, std::string_view path);
+
+/// The answer for a request no handler takes: 404 (`not_found`) or 405 with `Allow`
+/// (`method_not_allowed`).
+http_response unrouted_answer(const route& rt, const http_request& r);
 
 }  // namespace vpo::net

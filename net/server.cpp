@@ -19,6 +19,7 @@
 
 #include "logging/log.hpp"
 #include "net/router.hpp"
+#include "net/wire.hpp"
 
 namespace vpo::net {
 
@@ -141,7 +142,8 @@ class session : public std::enable_shared_from_this<session> {
   void on_header(beast::error_code ec, std::size_t header_bytes) {
     // Beast's own limit is checked against what one parse step sees, so a block of many small
     // fields got through up to ~20 KiB; the bytes the header took are the exact measure.
-    if (!ec && header_bytes > srv_->options.header_limit) ec = http::error::header_limit;
+    if (!ec && header_over_limit(header_bytes, srv_->options.header_limit))
+      ec = http::error::header_limit;
     if (ec) return on_read_error(ec);
     busy_ = true;
     started_ = std::chrono::steady_clock::now();
@@ -157,10 +159,7 @@ class session : public std::enable_shared_from_this<session> {
   }
 
   void on_body(beast::error_code ec, std::size_t) {
-    if (ec == http::error::body_limit) {
-      return write(json_error(413, "PAYLOAD_TOO_LARGE", "request body is larger than 1 MiB"),
-                   false);
-    }
+    if (ec == http::error::body_limit) return write(*read_error_response(ec), false);
     if (ec) {
       busy_ = false;
       srv_->request_finished();
@@ -171,20 +170,12 @@ class session : public std::enable_shared_from_this<session> {
 
   // A failure before the request was complete: answer what deserves an answer, then close.
   void on_read_error(beast::error_code ec) {
-    if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
-        ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
-        ec == asio::error::eof || closed_)
-      return close();
+    auto answer = read_error_response(ec);
+    if (!answer || closed_) return close();
     busy_ = true;
     started_ = std::chrono::steady_clock::now();
     srv_->request_started();
-    if (ec == http::error::header_limit)
-      return write(json_error(431, "HEADERS_TOO_LARGE", "request header block exceeds 16 KiB"),
-                   false);
-    if (ec == http::error::body_limit)
-      return write(json_error(413, "PAYLOAD_TOO_LARGE", "request body is larger than 1 MiB"),
-                   false);
-    write(json_error(400, "BAD_REQUEST", "malformed HTTP request: " + ec.message()), false);
+    write(std::move(*answer), false);
   }
 
   void dispatch() {
@@ -193,12 +184,7 @@ class session : public std::enable_shared_from_this<session> {
     head_ = req.method() == http::verb::head;
     keep_alive_ = req.keep_alive();
     version_ = req.version();  // an HTTP/1.0 client gets an HTTP/1.0 answer
-    http_request r;
-    r.method = std::string(req.method_string());
-    r.target = std::string(req.target());
-    auto q = r.target.find('?');
-    r.path = r.target.substr(0, q);
-    if (q != std::string::npos) r.query = r.target.substr(q + 1);
+    http_request r = to_http_request(req);
     route rt = match(r.method, r.path);
     label_ = rt.label;
     if (overflow_ && rt.kind != route_kind::health && rt.kind != route_kind::readyz &&
@@ -227,14 +213,9 @@ class session : public std::enable_shared_from_this<session> {
             std::chrono::duration<double>(std::chrono::steady_clock::now() - srv_->started).count();
         return write(render_metrics(*srv_->current(), uptime, srv_->metrics), true);
       }
-      case route_kind::method_not_allowed: {
-        auto res = json_error(405, "METHOD_NOT_ALLOWED",
-                              "method " + r.method + " is not allowed on " + r.path);
-        res.headers.emplace_back("Allow", rt.allow);
-        return write(std::move(res), true);
-      }
+      case route_kind::method_not_allowed:
       case route_kind::not_found:
-        return write(not_found(r.path), true);
+        return write(unrouted_answer(rt, r), true);
       case route_kind::livez:
         return call_hook(srv_->hooks.livez, std::move(r), srv_->options.livez_timeout, [] {
           http_response res;
@@ -244,8 +225,6 @@ class session : public std::enable_shared_from_this<session> {
           return res;
         });
       case route_kind::api:
-        r.body = std::move(req.body());
-        r.authorization = std::string(req[http::field::authorization]);
         return call_hook(srv_->hooks.api, std::move(r), srv_->options.handler_timeout, [] {
           return json_error(503, "TIMEOUT", "the request was not handled in time");
         });

@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages vpo needs to build and test; prints the apt-get line when not root.
-# Usage: scripts/ensure-deps.sh [build|bench]
+# Usage: scripts/ensure-deps.sh [build|bench|fuzz]
 set -euo pipefail
 
 build_pkgs=(g++ cmake ninja-build pkg-config ccache
   libcaf-dev libboost-dev libtomlplusplus-dev libspdlog-dev libfmt-dev catch2
   libsqlite3-dev libsystemd-dev nlohmann-json3-dev libcli11-dev systemd)
 bench_pkgs=(wrk nginx-light curl)
+fuzz_pkgs=(clang-14 libclang-rt-14-dev llvm-14)
 
 case "${1:-build}" in
   build) wanted=("${build_pkgs[@]}") ;;
   bench) wanted=("${build_pkgs[@]}" "${bench_pkgs[@]}") ;;
-  *) echo "usage: $0 [build|bench]" >&2; exit 2 ;;
+  fuzz) wanted=("${build_pkgs[@]}" "${fuzz_pkgs[@]}") ;;
+  *) echo "usage: $0 [build|bench|fuzz]" >&2; exit 2 ;;
 esac
 
 missing=()
