@@ -193,7 +193,10 @@ void record_done(queue* self, const std::string& id) {
   auto* sl = slot_of(self, id);
   if (!sl || !sl->done) return;
   store_op op;
-  op.what = store_op::kind::finish;
+  // A job stopped by an unwritable database goes back to queued with its attempt given back
+  // (retried every 500 ms, like a finish, until the database takes it).
+  bool back = sl->done->status == jobs::status_name::queued;
+  op.what = back ? store_op::kind::unclaim : store_op::kind::finish;
   op.id = id;
   op.status = sl->done->status;
   op.error = sl->done->status == jobs::status_name::cancelled ? "" : sl->done->error;
@@ -207,8 +210,13 @@ void record_done(queue* self, const std::string& id) {
             if (!r.ok) return store_failed(self, "cannot record the end of job " + id, r.error);
             store_ok(self);
             const auto& d = *slot->done;
-            if (r.changed) ++s.finished[slot->current->type + " " + d.status];
-            if (d.status == jobs::status_name::failed)
+            if (r.changed && !back) ++s.finished[slot->current->type + " " + d.status];
+            if (back)
+              log_job(s.log, config::log_level::warning,
+                      "job put back to queued: the database cannot be written (" + d.error +
+                          "); it runs again once it can",
+                      *slot->current, d.status);
+            else if (d.status == jobs::status_name::failed)
               log_job(s.log, config::log_level::error, "job failed: " + d.error, *slot->current,
                       d.status);
             else

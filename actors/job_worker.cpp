@@ -74,6 +74,15 @@ void send_batch(worker* self, jobs::scan_batch&& b) {
             auto& s = self->state;
             if (gen != s.generation) return;  // the job ended meanwhile
             --s.in_flight;
+            // Not the job's fault: back to queued; it runs again once the database can be
+            // written (the queue claims nothing while db_health says it cannot).
+            if (!a.ok && a.unwritable) {
+              s.log.warn(
+                  "scan stopped: the database cannot be written (" + a.error +
+                      "); the job goes back to queued",
+                  {{"job_id", s.current ? s.current->id : std::string()}, {"job_type", "scan"}});
+              return end_job(self, jobs::status_name::queued, a.error);
+            }
             if (!a.ok) return end_job(self, jobs::status_name::failed, a.error);
             s.scan->add_missing(a.missing_marked);
             if (s.waiting) {

@@ -152,10 +152,13 @@ struct batch_ack {
   bool ok = true;
   std::string error;
   std::int64_t missing_marked = 0;
+  /// The database could not be written for a reason outside the job (locked by another
+  /// process, full, read-only, not open): the job goes back to `queued`, it does not fail.
+  bool unwritable = false;
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, batch_ack& x) {
-  return f(caf::meta::type_name("vpo.batch_ack"), x.ok, x.error, x.missing_marked);
+  return f(caf::meta::type_name("vpo.batch_ack"), x.ok, x.error, x.missing_marked, x.unwritable);
 }
 
 // ---- typed handles ------------------------------------------------------------------------

@@ -148,6 +148,10 @@ store_actor::behavior_type store_impl(store_ptr self, std::string path) {
         a.ok = s.ok();
         a.error = s.error;
         a.missing_marked = marked;
+        int code = s.code & 0xff;
+        a.unwritable =
+            !s.ok() && (code == SQLITE_BUSY || code == SQLITE_LOCKED || code == SQLITE_FULL ||
+                        code == SQLITE_READONLY || code == SQLITE_CANTOPEN || !q);
         return a;
       },
       [=](const db_status& s) { self->state.db.on_status(s, self->state.log, "store", false); },

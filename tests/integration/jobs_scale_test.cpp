@@ -300,3 +300,34 @@ TEST_CASE(
   if (query_db(d.db_path(), "SELECT count(*) FROM jobs WHERE status = 'completed'") != "0")
     CHECK(query_db(d.db_path(), "SELECT count(*) FROM files") == std::to_string(big_tree_files));
 }
+
+TEST_CASE("a scan that meets a database it cannot write goes back to queued, then completes",
+          "[jobs][scale][fault]") {
+  // Another process holds the write lock longer than the store waits (5 s): the scan's batch
+  // cannot be written. Not the job's fault: it is put back to queued (attempt given back) once
+  // the database takes writes again, and runs to its end; it does not fail.
+  daemon_process d;
+  REQUIRE(d.start_ready({"--workers", "1"}));
+  auto scan = post_scan(d.port(), shared_big_tree());
+  REQUIRE(scan);
+  std::string id = (*scan)["id"];
+  REQUIRE(eventually(
+      [&] {
+        auto j = get_job(d.port(), id);
+        return j && (*j)["status"] == "running" && (*j)["summary"].is_object();
+      },
+      10s));
+  {
+    write_lock_holder lock(d.db_path());
+    REQUIRE(d.proc().wait_for_stderr("database disconnected", 5s));
+    // Held beyond the store's 5 s busy timeout: the batch fails and the walk stops.
+    REQUIRE(d.proc().wait_for_stderr("scan stopped: the database cannot be written", 15s));
+  }
+  REQUIRE(d.proc().wait_for_stderr("put back to queued: the database cannot be written", 15s));
+  REQUIRE(job_reaches(d.port(), id, "completed", 60s));
+  auto j = *get_job(d.port(), id);
+  CHECK(j["attempts"] == 1);  // the interrupted attempt was given back
+  CHECK(j["summary"]["files_found"] == big_tree_files);
+  CHECK_THAT(d.proc().err(), !Catch::Contains("job failed"));
+  CHECK(d.stop(SIGTERM) == 0);
+}
