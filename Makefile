@@ -6,7 +6,9 @@ CMAKE_FLAGS ?=
 
 FUZZ_SECONDS ?= 60
 
-.PHONY: serve test sanitize fuzz check-all build deps bench format clean
+SOAK_MINUTES ?= 60
+
+.PHONY: serve test sanitize fuzz check-all soak build deps bench format clean
 
 serve: build
 	$(BUILD_DIR)/vpo serve
@@ -46,6 +48,12 @@ bench:
 	@scripts/ensure-deps.sh bench
 	bench/http_bench.sh
 	bench/jobs_bench.sh
+
+# Mixed load on the real daemon for SOAK_MINUTES, printing RSS, fds, threads and errors each
+# minute (not in CI; the last result is in docs/reliability.md).
+soak: build
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target vpo_soak
+	$(BUILD_DIR)/vpo_soak $(SOAK_MINUTES)
 
 format:
 	git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
