@@ -8,7 +8,7 @@ FUZZ_SECONDS ?= 60
 
 SOAK_MINUTES ?= 60
 
-.PHONY: serve test sanitize fuzz check-all soak build deps bench format clean
+.PHONY: serve test sanitize fuzz tsan check-all soak build deps bench format clean
 
 serve: build
 	$(BUILD_DIR)/vpo serve
@@ -34,8 +34,14 @@ fuzz:
 	cmake --build build/fuzz -j $(JOBS)
 	scripts/run-fuzzers.sh build/fuzz $(FUZZ_SECONDS)
 
+# ThreadSanitizer on vpo and on CAF itself (built once with TSan into ~/.cache/vpo): the unit
+# tests and the integration tests that stop the daemon under load. Any report fails the run.
+tsan:
+	@scripts/ensure-deps.sh tsan
+	scripts/run-tsan.sh
+
 # What CI runs: the README's test command, then the sanitizers and the fuzzers.
-check-all: test sanitize fuzz
+check-all: test sanitize fuzz tsan
 
 build: deps
 	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)

@@ -165,9 +165,14 @@ void setup(const config::logging_settings& settings, int fd) {
 void shutdown() {
   std::lock_guard<std::mutex> lock(setup_mutex);
   if (!the_sink) return;
+  auto last = std::atomic_load(&the_logger);
   std::atomic_store(&the_logger, std::shared_ptr<spdlog::logger>());
-  the_sink.reset();
+  // Join the log thread (it writes what is queued) before the logger and its sink can go: their
+  // last use is then ordered by the join, not only by reference counts inside libspdlog (which
+  // is not instrumented: ThreadSanitizer cannot see those).
   spdlog::shutdown();
+  last.reset();
+  the_sink.reset();
 }
 
 bool logger::enabled(config::log_level level) const {
@@ -183,8 +188,8 @@ void logger::log(config::log_level level, std::string_view message, fields conte
       // so nothing is lost.
       if (static_cast<int>(level) < fallback_level.load()) return;
       record r{name_, std::vector<field>(context), message};
-      line_style style{static_cast<config::log_format>(direct_format.load()),
-                       direct_journal.load(), static_cast<long>(::getpid())};
+      line_style style{static_cast<config::log_format>(direct_format.load()), direct_journal.load(),
+                       static_cast<long>(::getpid())};
       write_all(direct_fd.load(), format_line(style, level, std::chrono::system_clock::now(), r));
       return;
     }

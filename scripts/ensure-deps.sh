@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages vpo needs to build and test; prints the apt-get line when not root.
-# Usage: scripts/ensure-deps.sh [build|bench|fuzz]
+# Usage: scripts/ensure-deps.sh [build|bench|fuzz|tsan]
+# tsan also adds a deb-src entry for Debian 12 (apt-get source of CAF, built with TSan).
 set -euo pipefail
 
 build_pkgs=(g++ cmake ninja-build pkg-config ccache
@@ -8,13 +9,29 @@ build_pkgs=(g++ cmake ninja-build pkg-config ccache
   libsqlite3-dev libsystemd-dev nlohmann-json3-dev libcli11-dev systemd)
 bench_pkgs=(wrk nginx-light curl)
 fuzz_pkgs=(clang-14 libclang-rt-14-dev llvm-14)
+tsan_pkgs=(dpkg-dev)  # apt-get source
 
 case "${1:-build}" in
   build) wanted=("${build_pkgs[@]}") ;;
   bench) wanted=("${build_pkgs[@]}" "${bench_pkgs[@]}") ;;
   fuzz) wanted=("${build_pkgs[@]}" "${fuzz_pkgs[@]}") ;;
-  *) echo "usage: $0 [build|bench|fuzz]" >&2; exit 2 ;;
+  tsan) wanted=("${build_pkgs[@]}" "${tsan_pkgs[@]}") ;;
+  *) echo "usage: $0 [build|bench|fuzz|tsan]" >&2; exit 2 ;;
 esac
+
+# The TSan build of CAF starts from Debian's own source package: it needs a deb-src entry.
+src_list=/etc/apt/sources.list.d/vpo-deb-src.sources
+if [[ "${1:-build}" == tsan && ! -f "$src_list" ]] &&
+   ! grep -rqs "^Types:.*deb-src\|^deb-src" /etc/apt/sources.list /etc/apt/sources.list.d/; then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "vpo: make tsan needs Debian 12 source packages: add a deb-src entry as root, e.g." >&2
+    echo "  printf 'Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: bookworm\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' > $src_list && apt-get update" >&2
+    exit 1
+  fi
+  echo "vpo: adding a deb-src entry for Debian 12 ($src_list)" >&2
+  printf 'Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: bookworm\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' >"$src_list"
+  apt-get update -qq
+fi
 
 missing=()
 for p in "${wanted[@]}"; do

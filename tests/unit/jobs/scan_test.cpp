@@ -252,21 +252,23 @@ TEST_CASE("unreadable folders are counted and skipped, and nothing below them tu
       db::file_identity id;
       if (!db::open_library(f.dir.file("lib.db"), db::open_mode::existing_only, 5000, c, id).ok())
         _exit(4);
-      jobs::scan_walk w(c, f.tree, "job-nobody", logging::logger("test"));
-      jobs::job_store store(c);
-      if (!w.start().ok()) _exit(5);
-      bool done = false;
-      while (!done) {
-        jobs::scan_batch b;
-        long long marked = 0;
-        if (!w.step(std::chrono::milliseconds(50), 100, 100, b, done).ok()) _exit(6);
-        if (!store.apply_scan_batch(b, marked).ok()) _exit(8);
-        w.add_missing(marked);
+      int code = 7;
+      {  // the walk (and its lister threads) ends before the child does
+        jobs::scan_walk w(c, f.tree, "job-nobody", logging::logger("test"));
+        jobs::job_store store(c);
+        if (!w.start().ok()) _exit(5);
+        bool done = false;
+        while (!done) {
+          jobs::scan_batch b;
+          long long marked = 0;
+          if (!w.step(std::chrono::milliseconds(50), 100, 100, b, done).ok()) _exit(6);
+          if (!store.apply_scan_batch(b, marked).ok()) _exit(8);
+          w.add_missing(marked);
+        }
+        const auto& sum = w.summary();
+        if (sum.errors == 1 && sum.files_found == 1 && sum.files_missing == 0) code = 0;
       }
-      _exit(w.summary().errors == 1 && w.summary().files_found == 1 &&
-                    w.summary().files_missing == 0
-                ? 0
-                : 7);
+      _exit(code);
     }
     int status = 0;
     REQUIRE(::waitpid(pid, &status, 0) == pid);
