@@ -9,6 +9,7 @@
 #include "actors/unexpected.hpp"
 #include "logging/log.hpp"
 #include "net/server.hpp"
+#include "net/systemd_notify.hpp"
 
 namespace vpo::actors {
 namespace {
@@ -19,6 +20,10 @@ struct gateway_state {
   std::unique_ptr<net::server> server;
   net::health_snapshot snapshot;
   bool database_readable = false;
+  std::chrono::microseconds watchdog{0};  // half of systemd's WATCHDOG_USEC; 0: off
+  bool ticking = false;
+  std::string last_status;  // the last STATUS= sent to systemd
+  std::int64_t running = 0, queued = 0;
   caf::response_promise drain_promise;
   bool drain_pending = false;
   logging::logger log{"vpo.http"};
@@ -89,6 +94,48 @@ void deliver_drained(gateway* self) {
   st.drain_promise.deliver(drained_atom::value, participant_report{"http", 0, 0});
 }
 
+// STATUS= for `systemctl status`: "serving: 1 running, 3 queued", or during a drain
+// "draining: 1 jobs, 27 s left". Sent when it changes.
+void update_status(gateway* self) {
+  auto& st = self->state;
+  if (!st.snapshot.ready) return;
+  std::string text;
+  if (st.snapshot.shutting_down) {
+    auto left = std::chrono::duration_cast<std::chrono::seconds>(st.snapshot.drain_deadline -
+                                                                 std::chrono::steady_clock::now())
+                    .count();
+    text = "draining: " + std::to_string(st.snapshot.jobs_in_flight) + " jobs, " +
+           std::to_string(std::max<long long>(0, left)) + " s left";
+  } else {
+    text = "serving: " + std::to_string(st.running) + " running, " + std::to_string(st.queued) +
+           " queued";
+  }
+  if (text == st.last_status) return;
+  st.last_status = text;
+  net::systemd::status(text);
+}
+
+// The watchdog and the drain's countdown. WATCHDOG=1 goes out only when both this actor (the
+// tick arrived) and the io thread (it ran the callback) answer: a hung daemon stops pinging.
+void start_ticking(gateway* self) {
+  auto& st = self->state;
+  if (st.ticking || (st.watchdog.count() == 0 && !st.snapshot.shutting_down)) return;
+  st.ticking = true;
+  self->send(self, tick_atom::value);
+}
+
+void on_tick(gateway* self) {
+  auto& st = self->state;
+  if (st.watchdog.count() > 0 && st.server) {
+    caf::actor me = caf::actor_cast<caf::actor>(self);
+    st.server->on_io_thread([me] { caf::anon_send(me, alive_atom::value); });
+  }
+  update_status(self);
+  auto every = std::chrono::duration_cast<std::chrono::milliseconds>(st.watchdog);
+  if (every.count() <= 0 || every > std::chrono::seconds(1)) every = std::chrono::seconds(1);
+  self->delayed_send(self, every, tick_atom::value);
+}
+
 caf::response_promise on_drain(gateway* self, std::int64_t ms_left) {
   auto& st = self->state;
   auto rp = self->make_response_promise();
@@ -101,6 +148,8 @@ caf::response_promise on_drain(gateway* self, std::int64_t ms_left) {
     return rp;
   }
   publish(self);
+  update_status(self);
+  start_ticking(self);
   st.drain_promise = rp;
   st.drain_pending = true;
   st.server->begin_drain();  // the listener closes; idle connections close
@@ -113,6 +162,8 @@ caf::response_promise on_drain(gateway* self, std::int64_t ms_left) {
 // The jobs part of /health (JSON) and of /metrics (exposition lines), rendered once per change.
 void on_job_counts(gateway* self, const job_counts& c) {
   auto& snap = self->state.snapshot;
+  self->state.running = c.running;
+  self->state.queued = c.queued;
   snap.jobs_json = "{\"queued\":" + std::to_string(c.queued) +
                    ",\"running\":" + std::to_string(c.running) +
                    ",\"workers\":" + std::to_string(c.workers) + "}";
@@ -132,6 +183,7 @@ void on_job_counts(gateway* self, const job_counts& c) {
   }
   snap.jobs_metrics = std::move(m);
   if (self->state.server) publish(self);
+  update_status(self);
 }
 
 // /api/*: auth, validation, the drain's 503, then a request to job_queue with a timeout.
@@ -184,8 +236,13 @@ caf::behavior gateway_impl(gateway* self, http_gateway_options options, caf::act
       [=](ready_atom) {
         self->state.snapshot.ready = true;
         publish(self);
+        self->state.watchdog = net::systemd::watchdog_interval();
+        start_ticking(self);
+        update_status(self);
         return caf::ok_atom::value;
       },
+      [=](tick_atom) { on_tick(self); },
+      [=](alive_atom) { net::systemd::watchdog(); },
       [=](const db_status& s) {
         self->state.snapshot.database_connected = s.connected;
         self->state.snapshot.database_reason = s.reason;

@@ -63,6 +63,8 @@ struct livez_call {
   net::reply_fn reply;
 };
 using http_idle_atom = caf::atom_constant<caf::atom("http_idle")>;  ///< drained: nothing in flight
+using tick_atom = caf::atom_constant<caf::atom("tick")>;    ///< gateway: watchdog and status timer
+using alive_atom = caf::atom_constant<caf::atom("alive")>;  ///< the io thread answered a tick
 
 // ---- job_queue and job_worker -----------------------------------------------------------
 /// job_queue -> subscribers (http_gateway) on every change of the counts.

@@ -503,4 +503,8 @@ void server::stop() {
   impl_->threads.clear();
 }
 
+void server::on_io_thread(std::function<void()> f) {
+  asio::post(impl_->ioc, std::move(f));
+}
+
 }  // namespace vpo::net

@@ -57,6 +57,8 @@ class server {
   std::string local_endpoint() const;
   /// Stops the io threads and joins them.
   void stop();
+  /// Runs `f` on an io thread (never, once stopped): proof that the io thread still turns.
+  void on_io_thread(std::function<void()> f);
 
   struct impl;
 

@@ -3,16 +3,26 @@
 
 #include <systemd/sd-daemon.h>
 
+#include <cstdint>
+
 namespace vpo::net::systemd {
 
 void ready() {
-  sd_notify(0, "READY=1\nSTATUS=serving");
+  sd_notify(0, "READY=1");  // STATUS= (serving, with counts) comes from the gateway
 }
 void stopping() {
   sd_notify(0, "STOPPING=1\nSTATUS=draining");
 }
 void status(const std::string& text) {
   sd_notify(0, ("STATUS=" + text).c_str());
+}
+std::chrono::microseconds watchdog_interval() {
+  std::uint64_t usec = 0;
+  if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0) return std::chrono::microseconds(0);
+  return std::chrono::microseconds(usec / 2);
+}
+void watchdog() {
+  sd_notify(0, "WATCHDOG=1");
 }
 
 }  // namespace vpo::net::systemd

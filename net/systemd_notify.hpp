@@ -1,6 +1,8 @@
-// systemd_notify.hpp: sd_notify messages (READY, STOPPING, STATUS); no-ops without NOTIFY_SOCKET.
+// systemd_notify.hpp: sd_notify messages (READY, STOPPING, STATUS, WATCHDOG); no-ops without
+// NOTIFY_SOCKET.
 #pragma once
 
+#include <chrono>
 #include <string>
 
 namespace vpo::net::systemd {
@@ -8,5 +10,9 @@ namespace vpo::net::systemd {
 void ready();
 void stopping();
 void status(const std::string& text);
+/// Half of WATCHDOG_USEC when systemd's watchdog is on for this process (WatchdogSec=), else 0.
+std::chrono::microseconds watchdog_interval();
+/// WATCHDOG=1: the daemon is alive.
+void watchdog();
 
 }  // namespace vpo::net::systemd

@@ -1,5 +1,6 @@
 // shutdown_test.cpp: real signals against the real daemon: drain, deadline, SIGQUIT, bursts.
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -168,28 +169,61 @@ TEST_CASE("/health turns unhealthy 503 with drain details as soon as the drain s
   CHECK(d.proc().wait(5s) == 0);
 }
 
-TEST_CASE("READY=1 and STOPPING=1 reach the systemd notify socket", "[shutdown][systemd]") {
-  temp_dir sock_dir;
-  std::string path = sock_dir.file("notify");
-  int s = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
-  REQUIRE(::bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  timeval tv{5, 0};
-  ::setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  auto receive = [&] {
-    char buf[512];
-    ssize_t n = ::recv(s, buf, sizeof buf, 0);
+namespace {
+
+// A stand-in for systemd's notify socket: collects what the daemon sends.
+struct notify_socket {
+  temp_dir dir;
+  std::string path = dir.file("notify");
+  int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  notify_socket() {
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  }
+  ~notify_socket() { ::close(fd); }
+  // The next datagram within `timeout`, or "" (none came).
+  std::string next(std::chrono::milliseconds timeout) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(timeout.count())) != 1) return {};
+    char buf[1024];
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
     return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
-  };
+  }
+  // Waits until a datagram contains `needle`; what came before it is dropped.
+  bool wait_for(const std::string& needle, std::chrono::milliseconds timeout) {
+    auto end = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < end) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          end - std::chrono::steady_clock::now());
+      if (next(left).find(needle) != std::string::npos) return true;
+    }
+    return false;
+  }
+  // How many datagrams containing `needle` come within `window`.
+  int count(const std::string& needle, std::chrono::milliseconds window) {
+    int n = 0;
+    auto end = std::chrono::steady_clock::now() + window;
+    while (std::chrono::steady_clock::now() < end) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          end - std::chrono::steady_clock::now());
+      if (next(left).find(needle) != std::string::npos) ++n;
+    }
+    return n;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("READY=1 and STOPPING=1 reach the systemd notify socket", "[shutdown][systemd]") {
+  notify_socket ns;
   daemon_process d;
-  REQUIRE(d.start_ready({}, {{"NOTIFY_SOCKET", path}}));
-  CHECK_THAT(receive(), Catch::Contains("READY=1"));
+  REQUIRE(d.start_ready({}, {{"NOTIFY_SOCKET", ns.path}}));
+  CHECK(ns.wait_for("READY=1", 5s));
   d.proc().signal(SIGTERM);
-  CHECK_THAT(receive(), Catch::Contains("STOPPING=1"));
+  CHECK(ns.wait_for("STOPPING=1", 5s));
   CHECK(d.proc().wait(5s) == 0);
-  ::close(s);
 }
 
 TEST_CASE("a broken stderr never stops the daemon", "[logging][shutdown]") {
@@ -306,4 +340,47 @@ TEST_CASE("the last-resort exit waits for nothing: a stalled log reader cannot k
   CHECK(took >= 2s);  // the drain itself finished; the flush could not
   CHECK(took < 4s);   // 0.5 s + 2 s, and nothing after it
   ::close(fds[0]);
+}
+
+TEST_CASE(
+    "with systemd's watchdog on, WATCHDOG=1 comes while the daemon answers, none while it "
+    "is frozen",
+    "[shutdown][systemd]") {
+  notify_socket ns;
+  daemon_process d;
+  // WatchdogSec=0.4s: a ping every 0.2 s at most.
+  REQUIRE(d.start_ready({}, {{"NOTIFY_SOCKET", ns.path}, {"WATCHDOG_USEC", "400000"}}));
+  REQUIRE(ns.wait_for("READY=1", 5s));
+  CHECK(ns.count("WATCHDOG=1", 1s) >= 3);
+  d.proc().signal(SIGSTOP);       // hung: systemd would kill and restart it
+  ns.count("WATCHDOG=1", 300ms);  // what was already on its way
+  CHECK(ns.count("WATCHDOG=1", 1s) == 0);
+  d.proc().signal(SIGCONT);
+  CHECK(ns.wait_for("WATCHDOG=1", 2s));
+  CHECK(d.stop(SIGTERM) == 0);
+}
+
+TEST_CASE("without systemd's watchdog nothing is pinged", "[shutdown][systemd]") {
+  notify_socket ns;
+  daemon_process d;
+  REQUIRE(d.start_ready({}, {{"NOTIFY_SOCKET", ns.path}}));
+  REQUIRE(ns.wait_for("READY=1", 5s));
+  CHECK(ns.count("WATCHDOG=1", 1500ms) == 0);
+  CHECK(d.stop(SIGTERM) == 0);
+}
+
+TEST_CASE("STATUS= says what the daemon does: serving with counts, draining with time left",
+          "[shutdown][systemd]") {
+  notify_socket ns;
+  daemon_process d;
+  REQUIRE(d.start_ready({"--log-level", "debug", "--shutdown-timeout", "30"},
+                        {{"NOTIFY_SOCKET", ns.path}}));
+  CHECK(ns.wait_for("STATUS=serving: 0 running, 0 queued", 5s));
+  in_flight_request busy(d);
+  d.proc().signal(SIGTERM);
+  CHECK(ns.wait_for("STOPPING=1", 5s));
+  CHECK(ns.wait_for("STATUS=draining: 0 jobs, 29 s left", 3s));
+  CHECK(ns.wait_for("STATUS=draining: 0 jobs, 28 s left", 3s));  // kept current
+  REQUIRE(busy.finish());
+  CHECK(d.proc().wait(5s) == 0);
 }
