@@ -131,6 +131,14 @@ void on_tick(gateway* self) {
     st.server->on_io_thread([me] { caf::anon_send(me, alive_atom::value); });
   }
   update_status(self);
+  if (st.snapshot.shutting_down) {
+    // The drain goes on until its deadline, and the process ends by deadline + 2 s whatever
+    // happens: systemd need not kill it before (a unit's TimeoutStopSec may be shorter).
+    auto left = st.snapshot.drain_deadline - std::chrono::steady_clock::now();
+    if (left > std::chrono::steady_clock::duration::zero())
+      net::systemd::extend_timeout(
+          std::chrono::duration_cast<std::chrono::microseconds>(left + std::chrono::seconds(3)));
+  }
   auto every = std::chrono::duration_cast<std::chrono::milliseconds>(st.watchdog);
   if (every.count() <= 0 || every > std::chrono::seconds(1)) every = std::chrono::seconds(1);
   self->delayed_send(self, every, tick_atom::value);

@@ -24,5 +24,8 @@ std::chrono::microseconds watchdog_interval() {
 void watchdog() {
   sd_notify(0, "WATCHDOG=1");
 }
+void extend_timeout(std::chrono::microseconds by) {
+  sd_notify(0, ("EXTEND_TIMEOUT_USEC=" + std::to_string(by.count())).c_str());
+}
 
 }  // namespace vpo::net::systemd

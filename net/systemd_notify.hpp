@@ -14,5 +14,7 @@ void status(const std::string& text);
 std::chrono::microseconds watchdog_interval();
 /// WATCHDOG=1: the daemon is alive.
 void watchdog();
+/// EXTEND_TIMEOUT_USEC: a drain makes progress; systemd waits at least `by` from now.
+void extend_timeout(std::chrono::microseconds by);
 
 }  // namespace vpo::net::systemd

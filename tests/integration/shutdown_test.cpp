@@ -380,6 +380,8 @@ TEST_CASE("STATUS= says what the daemon does: serving with counts, draining with
   d.proc().signal(SIGTERM);
   CHECK(ns.wait_for("STOPPING=1", 5s));
   CHECK(ns.wait_for("STATUS=draining: 0 jobs, 29 s left", 3s));
+  // systemd is told to wait until the deadline + 2 s, with a second to spare, each second.
+  CHECK(ns.wait_for("EXTEND_TIMEOUT_USEC=32", 3s));
   CHECK(ns.wait_for("STATUS=draining: 0 jobs, 28 s left", 3s));  // kept current
   REQUIRE(busy.finish());
   CHECK(d.proc().wait(5s) == 0);
