@@ -3,8 +3,10 @@
 // big scans queued succeeds, bad paths change nothing, unreadable folders mark nothing missing.
 #include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -330,4 +332,48 @@ TEST_CASE("a scan that meets a database it cannot write goes back to queued, the
   CHECK(j["summary"]["files_found"] == big_tree_files);
   CHECK_THAT(d.proc().err(), !Catch::Contains("job failed"));
   CHECK(d.stop(SIGTERM) == 0);
+}
+
+TEST_CASE(
+    "a full disk during a scan: the scan goes back to queued, then completes once space is "
+    "back",
+    "[jobs][scale][fault]") {
+  if (::geteuid() != 0) return;  // a small file system of its own needs root (tmpfs)
+  temp_dir mnt;
+  std::string fs = mnt.file("fs");
+  std::filesystem::create_directories(fs);
+  // Room for the library of the 200,000-file tree and its WAL, not for the filler as well.
+  if (std::system(("mount -t tmpfs -o size=400m tmpfs '" + fs + "' 2>/dev/null").c_str()) != 0) {
+    WARN("cannot mount a tmpfs here: the full-disk scan case is not exercised");
+    return;
+  }
+  struct unmount {
+    std::string at;
+    ~unmount() { (void)std::system(("umount -l '" + at + "'").c_str()); }
+  } guard{fs};
+  daemon_process d;
+  std::string db = fs + "/library.db";
+  REQUIRE(d.start_ready({"--workers", "1", "--db", db}));
+  auto scan = post_scan(d.port(), shared_big_tree());
+  REQUIRE(scan);
+  std::string id = (*scan)["id"];
+  REQUIRE(eventually(
+      [&] {
+        auto j = get_job(d.port(), id);
+        return j && (*j)["status"] == "running" && (*j)["summary"].is_object();
+      },
+      10s));
+  std::string filler = fs + "/filler";
+  (void)std::system(("dd if=/dev/zero of='" + filler + "' bs=1M 2>/dev/null").c_str());
+  REQUIRE(d.proc().wait_for_stderr("scan stopped: the database cannot be written", 15s));
+  std::filesystem::remove(filler);
+  REQUIRE(d.proc().wait_for_stderr("put back to queued: the database cannot be written", 15s));
+  REQUIRE(job_reaches(d.port(), id, "completed", 60s));
+  auto j = *get_job(d.port(), id);
+  CHECK(j["attempts"] == 1);
+  CHECK(j["summary"]["files_found"] == big_tree_files);
+  CHECK_THAT(d.proc().err(), !Catch::Contains("job failed"));
+  CHECK(d.stop(SIGTERM) == 0);
+  CHECK(query_db(db, "PRAGMA integrity_check") == "ok");
+  CHECK(query_db(db, "SELECT count(*) FROM files") == std::to_string(big_tree_files));
 }
