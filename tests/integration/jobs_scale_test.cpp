@@ -377,3 +377,42 @@ TEST_CASE(
   CHECK(query_db(db, "PRAGMA integrity_check") == "ok");
   CHECK(query_db(db, "SELECT count(*) FROM files") == std::to_string(big_tree_files));
 }
+
+TEST_CASE("the database moved away during a scan and back: degraded meanwhile, nothing lost",
+          "[jobs][scale][fault]") {
+  // An operator moves library.db away (to inspect it) while a scan writes, then puts it back.
+  // The daemon's connections keep the file open; /health says the path no longer names it; once
+  // it is back, everything the scan did is in it.
+  daemon_process d;
+  REQUIRE(d.start_ready({"--workers", "1"}));
+  auto scan = post_scan(d.port(), shared_big_tree());
+  REQUIRE(scan);
+  std::string id = (*scan)["id"];
+  REQUIRE(eventually(
+      [&] {
+        auto j = get_job(d.port(), id);
+        return j && (*j)["status"] == "running" && (*j)["summary"].is_object();
+      },
+      10s));
+  std::string aside = d.db_path() + ".aside";
+  std::filesystem::rename(d.db_path(), aside);
+  REQUIRE(eventually(
+      [&] {
+        auto h = http_get(d.port(), "/health");
+        return h && h->status == 503 && json::parse(h->body)["database"] == "disconnected";
+      },
+      2500ms));
+  std::filesystem::rename(aside, d.db_path());
+  REQUIRE(eventually(
+      [&] {
+        auto h = http_get(d.port(), "/health");
+        return h && h->status == 200;
+      },
+      2500ms));
+  REQUIRE(job_reaches(d.port(), id, "completed", 60s));
+  CHECK((*get_job(d.port(), id))["summary"]["files_found"] == big_tree_files);
+  CHECK(d.stop(SIGTERM) == 0);
+  CHECK(query_db(d.db_path(), "PRAGMA integrity_check") == "ok");
+  CHECK(query_db(d.db_path(), "SELECT count(*) FROM files") == std::to_string(big_tree_files));
+  CHECK(query_db(d.db_path(), "SELECT status FROM jobs WHERE id = '" + id + "'") == "completed");
+}
