@@ -35,7 +35,8 @@ PRECEDENCE
 
 SIGNALS
   SIGTERM/SIGINT drain gracefully (a second one is only logged); SIGQUIT forces the stop
-  at once; SIGHUP is logged and ignored (config reload is not implemented yet).
+  at once; SIGHUP is logged and ignored (config reload is not implemented yet). Any other
+  signal that would end the process (SIGUSR1, SIGUSR2, SIGALRM, ...) is logged and ignored.
 
 EXIT CODES
   0        drained cleanly after SIGTERM/SIGINT, or --check passed
