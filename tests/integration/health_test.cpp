@@ -425,17 +425,12 @@ TEST_CASE(
 TEST_CASE("a full disk: degraded with the reason, writes refused at once, recovery within 2 s",
           "[health]") {
   if (::geteuid() != 0) return;  // a small file system of its own needs root (tmpfs)
-  temp_dir mnt;
-  std::string fs = mnt.file("fs");
-  std::filesystem::create_directories(fs);
-  if (std::system(("mount -t tmpfs -o size=4m tmpfs '" + fs + "' 2>/dev/null").c_str()) != 0) {
+  tmpfs_mount mnt("4m");
+  if (!mnt.ok()) {
     WARN("cannot mount a tmpfs here: the full-disk case is not exercised");
     return;
   }
-  struct unmount {
-    std::string at;
-    ~unmount() { (void)std::system(("umount -l '" + at + "'").c_str()); }
-  } guard{fs};
+  const std::string& fs = mnt.path();
   daemon_process d;
   REQUIRE(d.start_ready({"--workers", "1", "--db", fs + "/library.db"}));
   std::string filler = fs + "/filler";

@@ -98,12 +98,7 @@ TEST_CASE("20 forced stops during a scan (short shutdown timeout): 20 requeues, 
   for (int stop = 1; stop <= 20; ++stop) {
     INFO("forced stop " << stop);
     process& daemon = stop == 1 ? d.proc() : *p;
-    REQUIRE(eventually(  // running, and its first batch is in (with the summary so far)
-        [&] {
-          auto j = get_job(d.port(), id);
-          return j && (*j)["status"] == "running" && (*j)["summary"].is_object();
-        },
-        10s));
+    REQUIRE(scan_under_way(d.port(), id, 10s));
     auto sent = clock_type::now();
     daemon.signal(SIGTERM);
     REQUIRE(daemon.wait(5s) == 143);
@@ -313,12 +308,7 @@ TEST_CASE("a scan that meets a database it cannot write goes back to queued, the
   auto scan = post_scan(d.port(), shared_big_tree());
   REQUIRE(scan);
   std::string id = (*scan)["id"];
-  REQUIRE(eventually(
-      [&] {
-        auto j = get_job(d.port(), id);
-        return j && (*j)["status"] == "running" && (*j)["summary"].is_object();
-      },
-      10s));
+  REQUIRE(scan_under_way(d.port(), id, 10s));
   {
     write_lock_holder lock(d.db_path());
     REQUIRE(d.proc().wait_for_stderr("database disconnected", 5s));
@@ -339,30 +329,20 @@ TEST_CASE(
     "back",
     "[jobs][scale][fault]") {
   if (::geteuid() != 0) return;  // a small file system of its own needs root (tmpfs)
-  temp_dir mnt;
-  std::string fs = mnt.file("fs");
-  std::filesystem::create_directories(fs);
   // Room for the library of the 200,000-file tree and its WAL, not for the filler as well.
-  if (std::system(("mount -t tmpfs -o size=400m tmpfs '" + fs + "' 2>/dev/null").c_str()) != 0) {
+  tmpfs_mount mnt("400m");
+  if (!mnt.ok()) {
     WARN("cannot mount a tmpfs here: the full-disk scan case is not exercised");
     return;
   }
-  struct unmount {
-    std::string at;
-    ~unmount() { (void)std::system(("umount -l '" + at + "'").c_str()); }
-  } guard{fs};
+  const std::string& fs = mnt.path();
   daemon_process d;
   std::string db = fs + "/library.db";
   REQUIRE(d.start_ready({"--workers", "1", "--db", db}));
   auto scan = post_scan(d.port(), shared_big_tree());
   REQUIRE(scan);
   std::string id = (*scan)["id"];
-  REQUIRE(eventually(
-      [&] {
-        auto j = get_job(d.port(), id);
-        return j && (*j)["status"] == "running" && (*j)["summary"].is_object();
-      },
-      10s));
+  REQUIRE(scan_under_way(d.port(), id, 10s));
   std::string filler = fs + "/filler";
   (void)std::system(("dd if=/dev/zero of='" + filler + "' bs=1M 2>/dev/null").c_str());
   REQUIRE(d.proc().wait_for_stderr("scan stopped: the database cannot be written", 15s));
@@ -388,12 +368,7 @@ TEST_CASE("the database moved away during a scan and back: degraded meanwhile, n
   auto scan = post_scan(d.port(), shared_big_tree());
   REQUIRE(scan);
   std::string id = (*scan)["id"];
-  REQUIRE(eventually(
-      [&] {
-        auto j = get_job(d.port(), id);
-        return j && (*j)["status"] == "running" && (*j)["summary"].is_object();
-      },
-      10s));
+  REQUIRE(scan_under_way(d.port(), id, 10s));
   std::string aside = d.db_path() + ".aside";
   std::filesystem::rename(d.db_path(), aside);
   REQUIRE(eventually(

@@ -30,4 +30,13 @@ bool job_reaches(std::uint16_t port, const std::string& id, const std::string& s
       timeout);
 }
 
+bool scan_under_way(std::uint16_t port, const std::string& id, std::chrono::milliseconds timeout) {
+  return eventually(
+      [&] {
+        auto j = get_job(port, id);
+        return j && (*j)["status"] == "running" && (*j)["summary"].is_object();
+      },
+      timeout);
+}
+
 }  // namespace vpo::test

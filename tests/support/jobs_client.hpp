@@ -17,5 +17,8 @@ std::optional<nlohmann::json> get_job(std::uint16_t port, const std::string& id)
 /// True once the job has `status` (polled: a status can only be observed by asking).
 bool job_reaches(std::uint16_t port, const std::string& id, const std::string& status,
                  std::chrono::milliseconds timeout);
+/// True once the job is running and its first batch is in (it has a summary): the walk is well
+/// under way.
+bool scan_under_way(std::uint16_t port, const std::string& id, std::chrono::milliseconds timeout);
 
 }  // namespace vpo::test

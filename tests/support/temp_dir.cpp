@@ -1,6 +1,10 @@
 // temp_dir.cpp: mkdtemp-based temporary folders for tests.
 #include "tests/support/temp_dir.hpp"
 
+#include <cstdlib>
+
+#include <unistd.h>
+
 #include <stdlib.h>
 
 #include <filesystem>
@@ -39,6 +43,18 @@ std::string read_file(const std::string& path) {
   std::ostringstream os;
   os << in.rdbuf();
   return os.str();
+}
+
+tmpfs_mount::tmpfs_mount(const std::string& size) : path_(dir_.file("fs")) {
+  std::filesystem::create_directories(path_);
+  mounted_ =
+      ::geteuid() == 0 &&
+      std::system(
+          ("mount -t tmpfs -o size=" + size + " tmpfs '" + path_ + "' 2>/dev/null").c_str()) == 0;
+}
+
+tmpfs_mount::~tmpfs_mount() {
+  if (mounted_) (void)std::system(("umount -l '" + path_ + "'").c_str());
 }
 
 }  // namespace vpo::test
