@@ -57,7 +57,8 @@ void tune_scheduler(caf::actor_system_config& cfg) {
 
 }  // namespace
 
-int run_daemon(const config::settings& settings) {
+int run_daemon(const config::settings& settings, const config::load_input& input,
+               bool file_loaded) {
   logging::logger log("vpo.daemon");
   db::configure_sqlite();
   auto grace = std::chrono::milliseconds(std::llround(settings.server.shutdown_timeout * 1000)) +
@@ -98,7 +99,7 @@ int run_daemon(const config::settings& settings) {
     cfg.set("scheduler.max-threads", 2);
     tune_scheduler(cfg);
     caf::actor_system sys{cfg};
-    auto sup = spawn_supervisor(sys, settings);
+    auto sup = spawn_supervisor(sys, settings, input, file_loaded);
     {
       std::lock_guard<std::mutex> lock(target->mutex);
       target->supervisor = sup;

@@ -69,6 +69,23 @@ std::string check_exposure(gateway_state& st) {
   return {};
 }
 
+// A SIGHUP reload: the token and allow_unauthenticated apply to the next request. Refused (and
+// nothing applied) when it would leave a non-loopback listener without authentication.
+std::string on_config_update(gateway* self, const config_update& u) {
+  auto& st = self->state;
+  if (st.server && !st.server->bound_to_loopback() && !u.settings.server.auth_token &&
+      !u.settings.server.allow_unauthenticated)
+    return "the new configuration has no server.auth_token, but vpo listens on " +
+           st.server->local_endpoint() +
+           ", which is not a loopback address: set a token (or server.allow_unauthenticated = "
+           "true) and reload again.";
+  st.options.auth_token = u.settings.server.auth_token;
+  st.options.allow_unauthenticated = u.settings.server.allow_unauthenticated;
+  st.snapshot.reload = u.status;
+  if (st.server) publish(self);
+  return {};
+}
+
 init_result on_init(gateway* self) {
   auto& st = self->state;
   net::server_options opts;
@@ -250,6 +267,11 @@ caf::behavior gateway_impl(gateway* self, http_gateway_options options, caf::act
         return caf::ok_atom::value;
       },
       [=](tick_atom) { on_tick(self); },
+      [=](const config_update& u) { return on_config_update(self, u); },
+      [=](const net::reload_status& s) {
+        self->state.snapshot.reload = s;
+        if (self->state.server) publish(self);
+      },
       [=](alive_atom) { net::systemd::watchdog(); },
       [=](const db_status& s) {
         self->state.snapshot.database_connected = s.connected;

@@ -19,6 +19,8 @@ struct http_gateway_options {
 /// `init_atom` binds and starts serving (health says `starting`), replying `init_result`;
 /// `ready_atom` flips health to ready; `db_status` updates it; `drain_atom, int64` replies
 /// `drained_atom, participant_report` once no request is in flight; `force_atom` closes all.
+/// `config_update` (a SIGHUP reload) replies "" once the token and the reload state apply, or
+/// why it refuses; `net::reload_status` updates /health's reload fields.
 /// `job_counts` updates the health snapshot's jobs; `/api/jobs...` requests go to `jobs`
 /// (a job_queue) as `job_query` with a 5 s timeout.
 caf::actor spawn_http_gateway(caf::actor_system& sys, http_gateway_options options,

@@ -53,11 +53,69 @@ std::size_t busy(queue* self) {
   return n;
 }
 
+std::size_t active(queue* self) {
+  std::size_t n = 0;
+  for (auto& s : self->state.slots) n += s.retiring ? 0 : 1;
+  return n;
+}
+
+// A slot that takes new jobs and has none.
+bool has_free_slot(queue* self) {
+  for (auto& s : self->state.slots)
+    if (!s.current && !s.retiring) return true;
+  return false;
+}
+
+void add_slot(queue* self) {
+  auto& s = self->state;
+  job_worker_options wo;
+  wo.database_path = s.options.database_path;
+  auto w = spawn_job_worker(self->system(), caf::actor_cast<caf::actor>(self), s.store, wo);
+  self->link_to(w);
+  s.slots.push_back({w, std::nullopt, std::nullopt, false});
+}
+
+// Stops the idle retiring workers (a busy one goes when its job has ended and been recorded).
+void drop_retired(queue* self) {
+  auto& slots = self->state.slots;
+  for (auto it = slots.begin(); it != slots.end();) {
+    if (it->retiring && !it->current) {
+      self->unlink_from(it->worker);  // its exit must not take the queue with it
+      self->send_exit(it->worker, caf::exit_reason::user_shutdown);
+      it = slots.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+// A reload changed jobs.workers: more slots at once; fewer as soon as their jobs end (a running
+// job is never stopped for it).
+void resize(queue* self, std::int32_t wanted) {
+  auto& st = self->state;
+  if (wanted < 1 || st.forcing) return;
+  auto want = static_cast<std::size_t>(wanted);
+  std::size_t before = active(self);
+  for (auto& sl : st.slots)  // taking back a retiring slot keeps its running job
+    if (sl.retiring && active(self) < want) sl.retiring = false;
+  while (active(self) < want) add_slot(self);
+  for (auto it = st.slots.rbegin(); it != st.slots.rend() && active(self) > want; ++it)
+    if (!it->retiring && !it->current) it->retiring = true;  // idle ones first
+  for (auto it = st.slots.rbegin(); it != st.slots.rend() && active(self) > want; ++it)
+    if (!it->retiring) it->retiring = true;
+  drop_retired(self);
+  st.log.info("jobs.workers " + std::to_string(before) + " -> " + std::to_string(want) +
+                  (busy(self) > want ? " (running jobs finish first)" : ""),
+              {{"workers", static_cast<long long>(want)}});
+  publish_counts(self);
+  dispatch(self);
+}
+
 // Counts come from the reader after each change; one request at a time, coalesced.
 job_counts counts_of(queue* self, const jobs::queue_store::status_counts& n) {
   auto& s = self->state;
   return {n.queued,  n.running,   n.completed,
-          n.failed,  n.cancelled, static_cast<std::int32_t>(s.slots.size()),
+          n.failed,  n.cancelled, static_cast<std::int32_t>(active(self)),
           s.finished};
 }
 
@@ -124,7 +182,7 @@ void dispatch(queue* self);
 void start_job(queue* self, const jobs::job& j) {
   auto& st = self->state;
   for (auto& sl : st.slots)
-    if (!sl.current) {
+    if (!sl.current && !sl.retiring) {
       log_job(st.log, config::log_level::info, "job started", j);
       sl.current = j;
       self->send(sl.worker, run_job{j});
@@ -173,7 +231,7 @@ void on_claimed(queue* self, const store_reply& r) {
 
 void dispatch(queue* self) {
   auto& st = self->state;
-  if (st.draining || st.claiming || !st.database_connected || busy(self) == st.slots.size()) return;
+  if (st.draining || st.claiming || !st.database_connected || !has_free_slot(self)) return;
   st.claiming = true;
   store_op op;
   op.what = store_op::kind::claim;
@@ -224,6 +282,7 @@ void record_done(queue* self, const std::string& id) {
             if (s.draining && d.status == jobs::status_name::completed) ++s.completed_in_drain;
             slot->current.reset();
             slot->done.reset();
+            drop_retired(self);
             publish_counts(self);
             check_drained(self);
             dispatch(self);
@@ -339,7 +398,6 @@ void on_recovered(queue* self, const store_recovery& rec) {
 caf::response_promise on_init(queue* self) {
   auto& st = self->state;
   auto rp = self->make_response_promise();
-  auto me = caf::actor_cast<caf::actor>(self);
   st.store = spawn_store(self->system(), st.options.database_path);
   st.reader = spawn_reader(self->system(), st.options.database_path);
   self->link_to(st.store);  // they end with the queue
@@ -354,13 +412,7 @@ caf::response_promise on_init(queue* self) {
                     [=](const init_result& r) mutable {
                       auto& s = self->state;
                       if (!r.ok) return rp.deliver(r);
-                      job_worker_options wo;
-                      wo.database_path = s.options.database_path;
-                      for (int i = 0; i < s.options.workers; ++i) {
-                        auto w = spawn_job_worker(self->system(), me, s.store, wo);
-                        self->link_to(w);
-                        s.slots.push_back({w, std::nullopt, std::nullopt});
-                      }
+                      for (int i = 0; i < s.options.workers; ++i) add_slot(self);
                       dispatch(self);
                       rp.deliver(init_result{true, {}});
                     },
@@ -413,6 +465,7 @@ caf::behavior queue_impl(queue* self, job_queue_options options) {
       [=](call_timeout_atom, std::uint64_t id) { on_call_timeout(self, id); },
       [=](drain_atom, std::int64_t) { return on_drain(self); },
       [=](force_atom) { return on_force(self); },
+      [=](workers_atom, std::int32_t n) { resize(self, n); },
   };
 }
 

@@ -25,6 +25,7 @@ struct slot {
   caf::actor worker;
   std::optional<jobs::job> current;
   std::optional<job_done> done;  // reported by the worker, not yet recorded by the store
+  bool retiring = false;         // jobs.workers was lowered: the slot goes once its job has ended
 };
 
 // A store call waiting for its reply (or its timeout).
@@ -88,6 +89,8 @@ void log_job(const logging::logger& log, config::log_level level, const std::str
 slot* slot_of(queue* self, const std::string& id);
 /// Slots with a job.
 std::size_t busy(queue* self);
+/// Slots that take new jobs (the configured `jobs.workers`).
+std::size_t active(queue* self);
 /// Asks the reader for the counts and pushes them to the subscribers (coalesced).
 void publish_counts(queue* self);
 /// Claims the next job for a free slot unless draining, disconnected or already claiming.

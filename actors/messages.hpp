@@ -18,6 +18,7 @@
 #include "jobs/job.hpp"
 #include "jobs/queue_store.hpp"
 #include "jobs/scan_batch.hpp"
+#include "net/health.hpp"
 #include "net/http_types.hpp"
 
 namespace vpo::actors {
@@ -65,6 +66,17 @@ struct livez_call {
 using http_idle_atom = caf::atom_constant<caf::atom("http_idle")>;  ///< drained: nothing in flight
 using tick_atom = caf::atom_constant<caf::atom("tick")>;    ///< gateway: watchdog and status timer
 using alive_atom = caf::atom_constant<caf::atom("alive")>;  ///< the io thread answered a tick
+
+// ---- config (SIGHUP reload) -------------------------------------------------------------
+/// config -> http_gateway after a reload that changes something: the new settings (the gateway
+/// takes `server.auth_token` and `allow_unauthenticated`) and the reload state for /health.
+/// Replies a std::string: empty when applied, else why the gateway refused (nothing applied).
+struct config_update {
+  config::settings settings;
+  net::reload_status status;
+};
+/// config -> job_queue: run this many workers from now on (+ int32).
+using workers_atom = caf::atom_constant<caf::atom("workers")>;
 
 // ---- job_queue and job_worker -----------------------------------------------------------
 /// job_queue -> subscribers (http_gateway) on every change of the counts.
@@ -227,6 +239,8 @@ typename Inspector::result_type inspect(Inspector& f, shutdown_report& x) {
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vpo::actors::http_call)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vpo::actors::livez_call)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vpo::config::settings)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vpo::actors::config_update)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vpo::net::reload_status)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vpo::actors::run_job)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vpo::actors::job_query)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vpo::actors::job_answer)

@@ -22,6 +22,7 @@ using clock = std::chrono::steady_clock;
 
 struct coordinator_state {
   caf::actor report_to;
+  caf::actor config;  // reloads on SIGHUP
   std::chrono::milliseconds timeout{};
   std::vector<caf::actor> participants;
   std::map<caf::actor_addr, caf::actor> pending;  // not yet drained / forced
@@ -131,7 +132,9 @@ void on_signal(coordinator* self, const signal_msg& sig) {
                          {"sender_pid", sig.sender_pid},
                          {"sender_name", sig.sender_name}};
   if (sig.signo == SIGHUP) {
-    st.log.warn("received SIGHUP from " + who + ": config reload is not implemented yet; ignored",
+    if (!st.draining && st.config) return self->send(st.config, sig);
+    st.log.info("received SIGHUP from " + who + " during the drain: ignored (no reload while " +
+                    "stopping)",
                 ctx);
     return;
   }
@@ -157,10 +160,11 @@ void on_signal(coordinator* self, const signal_msg& sig) {
               ctx);
 }
 
-caf::behavior coordinator_impl(coordinator* self, caf::actor report_to,
+caf::behavior coordinator_impl(coordinator* self, caf::actor report_to, caf::actor config,
                                std::chrono::milliseconds timeout) {
   log_unexpected_messages(self, "shutdown_coordinator");
   self->state.report_to = std::move(report_to);
+  self->state.config = std::move(config);
   self->state.timeout = timeout;
   return {
       [=](register_atom, const caf::actor& participant) {
@@ -178,8 +182,9 @@ caf::behavior coordinator_impl(coordinator* self, caf::actor report_to,
 }  // namespace
 
 caf::actor spawn_shutdown_coordinator(caf::actor_system& sys, const caf::actor& report_to,
+                                      const caf::actor& config,
                                       std::chrono::milliseconds shutdown_timeout) {
-  return sys.spawn(coordinator_impl, report_to, shutdown_timeout);
+  return sys.spawn(coordinator_impl, report_to, config, shutdown_timeout);
 }
 
 }  // namespace vpo::actors

@@ -11,7 +11,9 @@ namespace vpo::actors {
 /// with `drained_atom, participant_report` and `force_atom` with `forced_atom,
 /// participant_report` (within 1 s). The coordinator sends one `shutdown_report` to
 /// `report_to` and then waits to be stopped.
+/// A SIGHUP goes on to `config` (the reload) unless a drain has begun; `config` may be invalid.
 caf::actor spawn_shutdown_coordinator(caf::actor_system& sys, const caf::actor& report_to,
+                                      const caf::actor& config,
                                       std::chrono::milliseconds shutdown_timeout);
 
 }  // namespace vpo::actors

@@ -31,6 +31,7 @@ struct child {
 struct supervisor_state {
   config::settings settings;
   std::vector<child> children;  // in start order
+  caf::actor config;
   caf::actor gateway;
   caf::actor jobs;
   caf::actor coordinator;
@@ -96,16 +97,19 @@ caf::actor add_child(supervisor* self, std::string name, caf::actor handle) {
 // reached the gateway's mailbox, so /health never shows "ready" before the database status.
 void become_ready(supervisor* self) {
   auto& st = self->state;
-  st.coordinator =
-      add_child(self, "shutdown_coordinator",
-                spawn_shutdown_coordinator(self->system(), caf::actor_cast<caf::actor>(self),
-                                           std::chrono::milliseconds(static_cast<long long>(
-                                               st.settings.server.shutdown_timeout * 1000))));
+  st.coordinator = add_child(
+      self, "shutdown_coordinator",
+      spawn_shutdown_coordinator(self->system(), caf::actor_cast<caf::actor>(self), st.config,
+                                 std::chrono::milliseconds(static_cast<long long>(
+                                     st.settings.server.shutdown_timeout * 1000))));
   self->send(st.coordinator, register_atom::value, st.gateway);
   self->send(st.coordinator, register_atom::value, st.jobs);
   self->request(st.gateway, std::chrono::seconds(2), ready_atom::value)
       .then(
           [=](caf::ok_atom) {
+            // From now on a SIGHUP reloads (the coordinator forwards it unless draining).
+            self->send(self->state.config, subscribe_atom::value, self->state.gateway,
+                       self->state.jobs);
             net::systemd::ready();
             auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() -
                                                                             self->state.started);
@@ -184,7 +188,12 @@ void start_db(supervisor* self) {
 void on_signal(supervisor* self, const signal_msg& sig) {
   auto& st = self->state;
   if (st.coordinator) return self->send(st.coordinator, sig);
-  if (st.stopping || sig.signo == SIGHUP) return;
+  if (st.stopping) return;
+  if (sig.signo == SIGHUP) {
+    st.log.info("received SIGHUP during start-up: ignored (send it again once ready to reload)",
+                {{"signal", "SIGHUP"}, {"sender_pid", sig.sender_pid}});
+    return;
+  }
   st.log.info("received " + net::signal_name(sig.signo) + " during start-up: stopping",
               {{"signal", net::signal_name(sig.signo)}, {"sender_pid", sig.sender_pid}});
   shutdown_report r;
@@ -214,7 +223,8 @@ void on_down(supervisor* self, const caf::down_msg& dm) {
   begin_stop(self, std::move(r));
 }
 
-caf::behavior supervisor_impl(supervisor* self, config::settings settings) {
+caf::behavior supervisor_impl(supervisor* self, config::settings settings, config::load_input input,
+                              bool file_loaded) {
   log_unexpected_messages(self, "supervisor");
   self->state.settings = std::move(settings);
   self->set_down_handler([=](caf::down_msg& dm) { on_down(self, dm); });
@@ -222,7 +232,9 @@ caf::behavior supervisor_impl(supervisor* self, config::settings settings) {
       [=](run_atom) {
         auto& st = self->state;
         st.run_promise = self->make_response_promise();
-        auto cfg = add_child(self, "config", spawn_config_actor(self->system(), st.settings));
+        st.config = add_child(self, "config",
+                              spawn_config_actor(self->system(), st.settings, input, file_loaded));
+        auto cfg = st.config;
         self->request(cfg, std::chrono::seconds(1), caf::get_atom::value)
             .then(
                 [=](const config::settings& s) {
@@ -239,8 +251,9 @@ caf::behavior supervisor_impl(supervisor* self, config::settings settings) {
 
 }  // namespace
 
-caf::actor spawn_supervisor(caf::actor_system& sys, config::settings settings) {
-  return sys.spawn(supervisor_impl, std::move(settings));
+caf::actor spawn_supervisor(caf::actor_system& sys, config::settings settings,
+                            config::load_input input, bool file_loaded) {
+  return sys.spawn(supervisor_impl, std::move(settings), std::move(input), file_loaded);
 }
 
 }  // namespace vpo::actors

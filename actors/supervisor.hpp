@@ -4,12 +4,14 @@
 
 #include <caf/fwd.hpp>
 
-#include "config/settings.hpp"
+#include "config/loader.hpp"
 
 namespace vpo::actors {
 
 /// `run_atom` starts everything and replies `shutdown_report` when the daemon has stopped
 /// (startup failure: exit_code 1). Signals arrive as `signal_msg`.
-caf::actor spawn_supervisor(caf::actor_system& sys, config::settings settings);
+/// `input` and `file_loaded` go to the config actor for SIGHUP reloads.
+caf::actor spawn_supervisor(caf::actor_system& sys, config::settings settings,
+                            config::load_input input, bool file_loaded);
 
 }  // namespace vpo::actors

@@ -35,7 +35,9 @@ PRECEDENCE
 
 SIGNALS
   SIGTERM/SIGINT drain gracefully (a second one is only logged); SIGQUIT forces the stop
-  at once; SIGHUP is logged and ignored (config reload is not implemented yet). Any other
+  at once; SIGHUP reloads the config (all layers again, flags still win): logging.level,
+  logging.format, jobs.workers and server.auth_token apply live; bind, port, database and
+  shutdown_timeout need a restart; an invalid file keeps the running config. Any other
   signal that would end the process (SIGUSR1, SIGUSR2, SIGALRM, ...) is logged and ignored.
 
 EXIT CODES
@@ -106,7 +108,7 @@ int run_serve_command(const serve_options& opts) {
   } else if (opts.check) {
     code = run_check(loaded);
   } else {
-    code = run_serve(loaded.values);
+    code = run_serve(loaded, input);
   }
   logging::shutdown();
   return code;

@@ -5,8 +5,8 @@
 
 namespace vpo::cli {
 
-int run_serve(const config::settings& settings) {
-  return actors::run_daemon(settings);
+int run_serve(const config::loaded_config& loaded, const config::load_input& input) {
+  return actors::run_daemon(loaded.values, input, loaded.config_file_loaded);
 }
 
 }  // namespace vpo::cli

@@ -198,7 +198,18 @@ std::string format_number(double d) {
 }
 
 std::string render(const settings& s, const key_spec& spec) {
-  std::string key = spec.key;
+  return render_value(s, spec.key);
+}
+
+}  // namespace
+
+std::vector<std::string> keys() {
+  std::vector<std::string> out;
+  for (const auto& spec : specs) out.emplace_back(spec.key);
+  return out;
+}
+
+std::string render_value(const settings& s, const std::string& key) {
   if (key == "database_path") return s.database_path;
   if (key == "server.bind") return s.server.bind;
   if (key == "server.port") return std::to_string(s.server.port);
@@ -211,6 +222,8 @@ std::string render(const settings& s, const key_spec& spec) {
   if (key == "jobs.workers") return std::to_string(s.jobs.workers);
   return "";
 }
+
+namespace {
 
 std::string quoted(const std::string& text) {
   std::string out = "\"";

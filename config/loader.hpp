@@ -56,6 +56,12 @@ struct loaded_config {
 /// Loads and validates every layer in full (a layer is checked even where a higher one wins).
 loaded_config load(const load_input& input);
 
+/// Every key `--check` shows, in its display order (`database_path`, `server.bind`, ...).
+std::vector<std::string> keys();
+
+/// A key's value as `--check` renders it (`****` for a set secret, `(unset)` when absent).
+std::string render_value(const settings& s, const std::string& key);
+
 /// An env lookup backed by the process environment.
 std::optional<std::string> process_getenv(const std::string& name);
 

@@ -110,6 +110,12 @@ http_response render_health(const health_snapshot& s, double uptime_seconds,
                 ? ",\"database_error\":null"
                 : ",\"database_error\":\"" + json_escape(s.database_reason) + "\"";
   if (!s.jobs_json.empty()) r.body += ",\"jobs\":" + s.jobs_json;
+  auto text_or_null = [](const std::string& t) {
+    return t.empty() ? std::string("null") : "\"" + json_escape(t) + "\"";
+  };
+  r.body += ",\"config_reload_error\":" + text_or_null(s.reload.error) +
+            ",\"last_config_reload\":" + text_or_null(s.reload.last) +
+            ",\"config_reload_count\":" + std::to_string(s.reload.count);
   if (s.drain_phase.empty()) {
     r.body += ",\"drain\":null}";
     return r;

@@ -3,11 +3,19 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "net/http_types.hpp"
 
 namespace vpo::net {
+
+/// The last SIGHUP reloads, as /health shows them (the names VPO uses).
+struct reload_status {
+  std::string error;       ///< `config_reload_error`: why the last reload failed; empty: null
+  std::string last;        ///< `last_config_reload`: RFC 3339 time of the last applied one
+  std::int64_t count = 0;  ///< `config_reload_count`: reloads that applied a change
+};
 
 /// What /health, /readyz report; pushed by http_gateway whenever a fact changes.
 struct health_snapshot {
@@ -20,6 +28,7 @@ struct health_snapshot {
   long jobs_in_flight = 0;
   std::string jobs_json;     ///< pre-rendered `{"queued":..}` object; empty: omitted
   std::string jobs_metrics;  ///< pre-rendered `vpo_jobs*` exposition lines (for /metrics)
+  reload_status reload;
 };
 
 /// The contract's status table: starting / healthy / degraded / unhealthy.

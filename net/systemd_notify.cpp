@@ -3,12 +3,21 @@
 
 #include <systemd/sd-daemon.h>
 
+#include <time.h>
+
 #include <cstdint>
 
 namespace vpo::net::systemd {
 
 void ready() {
   sd_notify(0, "READY=1");  // STATUS= (serving, with counts) comes from the gateway
+}
+void reloading() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  auto usec = static_cast<std::uint64_t>(ts.tv_sec) * 1000000u +
+              static_cast<std::uint64_t>(ts.tv_nsec) / 1000u;
+  sd_notify(0, ("RELOADING=1\nMONOTONIC_USEC=" + std::to_string(usec)).c_str());
 }
 void stopping() {
   sd_notify(0, "STOPPING=1\nSTATUS=draining");

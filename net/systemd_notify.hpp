@@ -8,6 +8,8 @@
 namespace vpo::net::systemd {
 
 void ready();
+/// RELOADING=1 (with MONOTONIC_USEC): a SIGHUP reload begins; `ready()` ends it.
+void reloading();
 void stopping();
 void status(const std::string& text);
 /// Half of WATCHDOG_USEC when systemd's watchdog is on for this process (WatchdogSec=), else 0.

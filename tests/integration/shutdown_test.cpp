@@ -11,6 +11,8 @@
 
 #include "tests/support/daemon.hpp"
 #include "tests/support/http_client.hpp"
+#include "tests/support/in_flight_request.hpp"
+#include "tests/support/notify_socket.hpp"
 
 using namespace vpo::test;
 using namespace std::chrono_literals;
@@ -28,21 +30,6 @@ std::string last_line(const std::string& text) {
   auto start = text.rfind('\n', end);
   return text.substr(start == std::string::npos ? 0 : start + 1, end - start);
 }
-
-// A request whose headers arrived but whose body has not: it is in flight until finished.
-// The daemon must run with --log-level debug: its "request started" record is the event that
-// proves the server has the headers.
-struct in_flight_request {
-  explicit in_flight_request(daemon_process& d) : conn(d.port()) {
-    REQUIRE(conn.send_raw("POST /api/hold HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n01234"));
-    REQUIRE(d.proc().wait_for_stderr("path=/api/hold", 5s));
-  }
-  std::optional<http_reply> finish() {
-    if (!conn.send_raw("56789")) return std::nullopt;
-    return conn.read_reply();
-  }
-  http_connection conn;
-};
 
 }  // namespace
 
@@ -134,17 +121,6 @@ TEST_CASE("SIGQUIT forces the stop at once, idle or during a drain, exit 131", "
   }
 }
 
-TEST_CASE("SIGHUP is logged and the daemon keeps serving", "[shutdown]") {
-  daemon_process d;
-  REQUIRE(d.start_ready());
-  d.proc().signal(SIGHUP);
-  REQUIRE(d.proc().wait_for_stderr("SIGHUP", 5s));
-  auto h = http_get(d.port(), "/health");
-  REQUIRE(h);
-  CHECK(h->status == 200);
-  CHECK(d.stop(SIGTERM) == 0);
-}
-
 TEST_CASE("/health turns unhealthy 503 with drain details as soon as the drain starts",
           "[shutdown]") {
   daemon_process d;
@@ -169,57 +145,10 @@ TEST_CASE("/health turns unhealthy 503 with drain details as soon as the drain s
   CHECK(d.proc().wait(5s) == 0);
 }
 
-namespace {
-
-// A stand-in for systemd's notify socket: collects what the daemon sends.
-struct notify_socket {
-  temp_dir dir;
-  std::string path = dir.file("notify");
-  int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  notify_socket() {
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
-    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  }
-  ~notify_socket() { ::close(fd); }
-  // The next datagram within `timeout`, or "" (none came).
-  std::string next(std::chrono::milliseconds timeout) {
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(timeout.count())) != 1) return {};
-    char buf[1024];
-    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
-  }
-  // Waits until a datagram contains `needle`; what came before it is dropped.
-  bool wait_for(const std::string& needle, std::chrono::milliseconds timeout) {
-    auto end = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < end) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          end - std::chrono::steady_clock::now());
-      if (next(left).find(needle) != std::string::npos) return true;
-    }
-    return false;
-  }
-  // How many datagrams containing `needle` come within `window`.
-  int count(const std::string& needle, std::chrono::milliseconds window) {
-    int n = 0;
-    auto end = std::chrono::steady_clock::now() + window;
-    while (std::chrono::steady_clock::now() < end) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          end - std::chrono::steady_clock::now());
-      if (next(left).find(needle) != std::string::npos) ++n;
-    }
-    return n;
-  }
-};
-
-}  // namespace
-
 TEST_CASE("READY=1 and STOPPING=1 reach the systemd notify socket", "[shutdown][systemd]") {
   notify_socket ns;
   daemon_process d;
-  REQUIRE(d.start_ready({}, {{"NOTIFY_SOCKET", ns.path}}));
+  REQUIRE(d.start_ready({}, {{"NOTIFY_SOCKET", ns.path()}}));
   CHECK(ns.wait_for("READY=1", 5s));
   d.proc().signal(SIGTERM);
   CHECK(ns.wait_for("STOPPING=1", 5s));
@@ -349,7 +278,7 @@ TEST_CASE(
   notify_socket ns;
   daemon_process d;
   // WatchdogSec=0.4s: a ping every 0.2 s at most.
-  REQUIRE(d.start_ready({}, {{"NOTIFY_SOCKET", ns.path}, {"WATCHDOG_USEC", "400000"}}));
+  REQUIRE(d.start_ready({}, {{"NOTIFY_SOCKET", ns.path()}, {"WATCHDOG_USEC", "400000"}}));
   REQUIRE(ns.wait_for("READY=1", 5s));
   CHECK(ns.count("WATCHDOG=1", 1s) >= 3);
   d.proc().signal(SIGSTOP);       // hung: systemd would kill and restart it
@@ -363,7 +292,7 @@ TEST_CASE(
 TEST_CASE("without systemd's watchdog nothing is pinged", "[shutdown][systemd]") {
   notify_socket ns;
   daemon_process d;
-  REQUIRE(d.start_ready({}, {{"NOTIFY_SOCKET", ns.path}}));
+  REQUIRE(d.start_ready({}, {{"NOTIFY_SOCKET", ns.path()}}));
   REQUIRE(ns.wait_for("READY=1", 5s));
   CHECK(ns.count("WATCHDOG=1", 1500ms) == 0);
   CHECK(d.stop(SIGTERM) == 0);
@@ -374,7 +303,7 @@ TEST_CASE("STATUS= says what the daemon does: serving with counts, draining with
   notify_socket ns;
   daemon_process d;
   REQUIRE(d.start_ready({"--log-level", "debug", "--shutdown-timeout", "30"},
-                        {{"NOTIFY_SOCKET", ns.path}}));
+                        {{"NOTIFY_SOCKET", ns.path()}}));
   CHECK(ns.wait_for("STATUS=serving: 0 running, 0 queued", 5s));
   in_flight_request busy(d);
   d.proc().signal(SIGTERM);

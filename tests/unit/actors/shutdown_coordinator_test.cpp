@@ -74,7 +74,8 @@ std::pair<shutdown_report, std::chrono::milliseconds> shutdown_with(
     fixture& f, std::vector<caf::actor> participants, int signo,
     std::chrono::milliseconds timeout) {
   caf::scoped_actor self{*f.sys};
-  auto coord = spawn_shutdown_coordinator(*f.sys, caf::actor_cast<caf::actor>(self), timeout);
+  auto coord =
+      spawn_shutdown_coordinator(*f.sys, caf::actor_cast<caf::actor>(self), caf::actor{}, timeout);
   f.actors.push_back(coord);
   for (auto& p : participants) self->send(coord, register_atom::value, p);
   auto start = std::chrono::steady_clock::now();
@@ -144,7 +145,8 @@ TEST_CASE("coordinator: later signals do not start a second drain, but SIGQUIT s
           "[coordinator]") {
   fixture f;
   caf::scoped_actor self{*f.sys};
-  auto coord = spawn_shutdown_coordinator(*f.sys, caf::actor_cast<caf::actor>(self), 30000ms);
+  auto coord =
+      spawn_shutdown_coordinator(*f.sys, caf::actor_cast<caf::actor>(self), caf::actor{}, 30000ms);
   f.actors.push_back(coord);
   self->send(coord, register_atom::value, f.participant(5000ms));
   self->send(coord, signal_msg{SIGTERM, 1, ""});

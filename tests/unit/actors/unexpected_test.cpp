@@ -22,7 +22,7 @@ TEST_CASE("an unexpected message is logged as a WARNING and the actor keeps work
     caf::actor_system sys{cfg};
     vpo::config::settings settings;
     settings.jobs.workers = 7;
-    auto config = vpo::actors::spawn_config_actor(sys, settings);
+    auto config = vpo::actors::spawn_config_actor(sys, settings, {}, false);
     caf::anon_send(config, std::string("junk"));
     caf::scoped_actor self{sys};
     self->request(config, 2s, caf::get_atom::value)
