@@ -16,6 +16,7 @@
 #include <mutex>
 
 #include "logging/formatter.hpp"
+#include "logging/journal.hpp"
 #include "logging/log.hpp"
 #include "logging/record.hpp"
 
@@ -86,7 +87,23 @@ class fd_sink final : public spdlog::sinks::base_sink<std::mutex> {
       fd_ = std::atoi(std::string(payload.substr(3)).c_str());
       return;
     }
-    write_all(fd_, format_line(style_, from_spdlog(msg.level), msg.time, decode(payload)));
+    auto level = from_spdlog(msg.level);
+    record r = decode(payload);
+    if (style_.journal_prefix && send_native(level, msg.time, r)) return;
+    write_all(fd_, format_line(style_, level, msg.time, r));
+  }
+  // stderr is the journal: the record goes over journald's native protocol with its fields.
+  // MESSAGE is the line as configured, less what the journal records itself (time, priority).
+  bool send_native(config::log_level level, spdlog::log_clock::time_point time, const record& r) {
+    line_style plain = style_;
+    plain.journal_prefix = false;
+    std::string line = format_line(plain, level, time, r);
+    if (!line.empty() && line.back() == '\n') line.pop_back();
+    if (plain.format == config::log_format::text) {
+      auto at = line.find(std::string(r.logger) + ": ");
+      if (at != std::string::npos) line.erase(0, at);
+    }
+    return send_to_journal(journal_fields(level, r, line));
   }
   void flush_() override {}
 

@@ -93,7 +93,10 @@ TEST_CASE("a broken stderr never stops the process", "[logging]") {
   CHECK_THAT(test::read_file(path), Catch::Contains("vpo.test: back"));
 }
 
-TEST_CASE("journald is detected only when JOURNAL_STREAM names this very fd", "[logging]") {
+TEST_CASE(
+    "journald is detected only when JOURNAL_STREAM names this very fd; without a usable journal "
+    "socket the records fall back to <N> lines",
+    "[logging]") {
   test::temp_dir dir;
   std::string path = dir.file("journal");
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
@@ -110,5 +113,8 @@ TEST_CASE("journald is detected only when JOURNAL_STREAM names this very fd", "[
   ::unsetenv("JOURNAL_STREAM");
   CHECK_FALSE(logging::connected_to_journal(fd));
   ::close(fd);
-  CHECK_THAT(test::read_file(path), Catch::StartsWith("<4>"));
+  if (::access("/run/systemd/journal/socket", F_OK) == 0)
+    CHECK(test::read_file(path).empty());  // sent natively (the real-systemd test looks there)
+  else
+    CHECK_THAT(test::read_file(path), Catch::StartsWith("<4>"));
 }
