@@ -5,6 +5,8 @@
 #include <caf/all.hpp>
 #include <cmath>
 #include <csignal>
+#include <cstdio>
+#include <cstdlib>
 #include <mutex>
 
 #include "actors/messages.hpp"
@@ -13,6 +15,7 @@
 #include "logging/log.hpp"
 #include "logging/setup.hpp"
 #include "net/signals.hpp"
+#include "net/systemd_notify.hpp"
 
 namespace vpo::actors {
 namespace {
@@ -55,6 +58,32 @@ void tune_scheduler(caf::actor_system_config& cfg) {
   cfg.set("work-stealing.relaxed-sleep-duration", caf::timespan{250ms});
 }
 
+// Under systemd: the unit must give the drain its time (shutdown_timeout + 2 s at most), or a
+// `systemctl stop` can end in SIGKILL. Unknown (no D-Bus): not checked.
+void check_stop_timeout(const config::settings& settings) {
+  auto stop = net::systemd::unit_stop_timeout();
+  logging::logger log("vpo.daemon");
+  if (!stop) {
+    if (std::getenv("INVOCATION_ID"))
+      log.debug("the unit's stop timeout cannot be read (no system bus): not checked");
+    return;
+  }
+  double need = settings.server.shutdown_timeout + 2.0;
+  double have = std::chrono::duration<double>(*stop).count();
+  if (*stop == std::chrono::microseconds::max() || have >= need) return;
+  auto secs = [](double s) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", s);
+    return std::string(buf);
+  };
+  log.warn("the unit's stop timeout (TimeoutStopSec=" + secs(have) +
+               " s) is shorter than server.shutdown_timeout + 2 s (" + secs(need) +
+               " s): a long drain relies on vpo's EXTEND_TIMEOUT_USEC, and a stop job that "
+               "cannot extend ends in SIGKILL. Raise TimeoutStopSec= above " +
+               secs(need) + " s (systemctl edit vpo) or lower server.shutdown_timeout.",
+           {{"timeout_stop_sec", have}, {"shutdown_timeout", settings.server.shutdown_timeout}});
+}
+
 }  // namespace
 
 int run_daemon(const config::settings& settings, const config::load_input& input,
@@ -91,6 +120,8 @@ int run_daemon(const config::settings& settings, const config::load_input& input
                            "watchdog: still running at shutdown_timeout + 2 s; exiting now",
                            {{"exit_code", static_cast<long long>(code)}});
       });
+
+  check_stop_timeout(settings);
 
   shutdown_report report;
   report.exit_code = 1;

@@ -91,7 +91,14 @@ init_result on_init(gateway* self) {
   net::server_options opts;
   opts.io_threads = st.options.io_threads;
   st.server = std::make_unique<net::server>(make_hooks(self), opts);
-  std::string err = st.server->listen(st.options.bind, st.options.port);
+  // Socket activation (vpo.socket): the listening socket comes from systemd, so connections made
+  // while the service restarts wait in its queue instead of being refused.
+  auto fds = net::systemd::listen_fds();
+  std::string err = fds.empty() ? st.server->listen(st.options.bind, st.options.port)
+                                : st.server->adopt(fds.front());
+  if (fds.size() > 1)
+    st.log.warn("socket activation: systemd passed " + std::to_string(fds.size()) +
+                " sockets; vpo serves on the first only (give vpo.socket one ListenStream=)");
   if (err.empty()) err = check_exposure(st);
   if (!err.empty()) {
     st.server.reset();
@@ -99,8 +106,14 @@ init_result on_init(gateway* self) {
   }
   publish(self);
   st.server->run();
-  st.log.info("listening on " + st.server->local_endpoint(),
-              {{"bind", st.options.bind}, {"port", static_cast<int>(st.options.port)}});
+  if (!fds.empty())
+    st.log.info("listening on " + st.server->local_endpoint() +
+                    " (socket activation: the socket comes from systemd; server.bind and "
+                    "server.port are not used)",
+                {{"fd", fds.front()}});
+  else
+    st.log.info("listening on " + st.server->local_endpoint(),
+                {{"bind", st.options.bind}, {"port", static_cast<int>(st.options.port)}});
   return {true, {}};
 }
 

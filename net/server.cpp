@@ -2,6 +2,7 @@
 #include "net/server.hpp"
 
 #include <sys/resource.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
@@ -447,6 +448,30 @@ std::string server::listen(const std::string& host, std::uint16_t port) {
     a.close(ignored);
     return "cannot listen on " + where + ": " + ec.message() + ". " + bind_hint(ec, port);
   }
+  auto local = a.local_endpoint(ec);
+  impl_->endpoint = local.address().to_string() + ":" + std::to_string(local.port());
+  impl_->loopback = local.address().is_loopback();
+  return {};
+}
+
+std::string server::adopt(int fd) {
+  raise_fd_limit();
+  std::string what = "socket activation: file descriptor " + std::to_string(fd) + " from systemd ";
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  int type = 0, listening = 0;
+  socklen_t type_len = sizeof type, listening_len = sizeof listening;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0 ||
+      (ss.ss_family != AF_INET && ss.ss_family != AF_INET6) ||
+      ::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &type_len) != 0 || type != SOCK_STREAM ||
+      ::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &listening_len) != 0 || !listening)
+    return what +
+           "is not a listening TCP socket. vpo.socket needs one ListenStream= with an address "
+           "and port (e.g. ListenStream=127.0.0.1:8321).";
+  beast::error_code ec;
+  auto& a = impl_->acceptor;
+  a.assign(ss.ss_family == AF_INET ? tcp::v4() : tcp::v6(), fd, ec);
+  if (ec) return what + "cannot be used: " + ec.message() + ".";
   auto local = a.local_endpoint(ec);
   impl_->endpoint = local.address().to_string() + ":" + std::to_string(local.port());
   impl_->loopback = local.address().is_loopback();

@@ -41,6 +41,9 @@ class server {
 
   /// Resolves `host` and binds; returns "" or a complete error (what, address, OS reason, fix).
   std::string listen(const std::string& host, std::uint16_t port);
+  /// Serves on a listening TCP socket systemd passed (socket activation) instead of binding;
+  /// returns "" or a complete error (the fd is not a listening TCP socket).
+  std::string adopt(int fd);
   /// Starts accepting on the io threads.
   void run();
   /// Replaces the snapshot /health and /readyz answer from (thread-safe, lock-free readers).

@@ -15,8 +15,21 @@ grep -q 'bind = "0.0.0.0"' "$k8s" && { grep -q 'VPO_AUTH_TOKEN' "$k8s" || fail "
 grep -q 'format = "json"' "$k8s" || fail "kubernetes config should log JSON"
 
 unit="$root/contrib/systemd/vpo.service"
+service_config="$root/contrib/systemd/config.toml"
 stop=$(sed -n 's/^TimeoutStopSec=\([0-9]*\)/\1/p' "$unit")
-(( stop > 30 + 2 )) || fail "TimeoutStopSec ($stop) must exceed the default shutdown_timeout + 2"
+svc_timeout=$(sed -n 's/^shutdown_timeout = *\([0-9]*\).*/\1/p' "$service_config")
+(( stop > svc_timeout + 2 )) || fail "TimeoutStopSec ($stop) must exceed shutdown_timeout + 2 ($svc_timeout + 2)"
+# The unit and the config it reads agree on the log format: the file sets it, the unit does not
+# override it (an env value would lose to the file anyway).
+grep -q '^format = "json"' "$service_config" || fail "the service config should log JSON"
+grep -q 'VPO_LOG_FORMAT' "$unit" && fail "the unit sets VPO_LOG_FORMAT, which the config file overrides"
+grep -q 'network-online' <(grep -v '^#' "$unit") && fail "the unit waits for network-online.target (loopback bind)"
+grep -q '^ExecReload=/bin/kill -HUP $MAINPID' "$unit" || fail "the unit has no ExecReload sending SIGHUP"
+# vpo.socket listens where the service config says vpo listens.
+bind=$(sed -n 's/^bind = "\(.*\)".*/\1/p' "$service_config")
+port=$(sed -n 's/^port = *\([0-9]*\).*/\1/p' "$service_config")
+grep -qx "ListenStream=$bind:$port" "$root/contrib/systemd/vpo.socket" ||
+  fail "vpo.socket does not listen on $bind:$port (server.bind/port of the service config)"
 
 # Both log pipelines read the fields vpo writes (the ELK file's JSON validity is checked by the
 # integration test "the ELK ingest pipeline is valid JSON").

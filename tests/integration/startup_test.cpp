@@ -5,6 +5,7 @@
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -203,4 +204,62 @@ TEST_CASE("a daemon refused by the instance lock leaves an older library untouch
   check_one_clear_error(r, "already using database");
   CHECK(query_db(db, "SELECT max(version) FROM schema_version") == "3");
   CHECK(query_db(db, "SELECT count(*) FROM pragma_table_info('files') WHERE name = 'dir'") == "1");
+}
+
+namespace {
+
+// `vpo serve` started the way systemd's socket activation starts it (LISTEN_FDS, LISTEN_PID):
+// systemd-socket-activate listens on `listen`, then execs vpo on the first connection.
+process_options socket_activated(const temp_dir& home, const std::string& listen,
+                                 std::vector<std::string> args) {
+  auto o = vpo_command(home, args);
+  o.args.insert(o.args.begin(), {"/usr/bin/systemd-socket-activate", "-l", listen});
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "socket activation: vpo serves on the socket systemd passes; the first connection is "
+    "answered, not refused",
+    "[startup][systemd]") {
+  if (::access("/usr/bin/systemd-socket-activate", X_OK) != 0)
+    FAIL("systemd-socket-activate is missing: scripts/ensure-deps.sh installs systemd");
+  temp_dir home;
+  auto port = free_port();
+  auto unused = free_port();  // --port is ignored: the socket comes from systemd
+  process d(socket_activated(home, "127.0.0.1:" + std::to_string(port),
+                             {"serve", "--port", std::to_string(unused)}));
+  REQUIRE(d.wait_for_stderr("Listening on", 5s));  // systemd-socket-activate's own line
+  // This connection starts vpo (nothing runs before it) and waits in the socket's queue.
+  auto first = http_get(port, "/livez");
+  REQUIRE(first);
+  CHECK(first->status == 200);
+  REQUIRE(d.wait_for_stderr("vpo.supervisor: ready", 10s));
+  CHECK_THAT(d.err(), Catch::Contains("listening on 127.0.0.1:" + std::to_string(port) +
+                                      " (socket activation"));
+  CHECK(http_get(port, "/health")->status == 200);
+  CHECK(connection_refused(unused));
+  d.signal(SIGTERM);
+  CHECK(d.wait(10s) == 0);
+}
+
+TEST_CASE("socket activation with a socket that is not TCP fails start-up with exit 1",
+          "[startup][systemd]") {
+  if (::access("/usr/bin/systemd-socket-activate", X_OK) != 0)
+    FAIL("systemd-socket-activate is missing: scripts/ensure-deps.sh installs systemd");
+  temp_dir home, sockets;
+  auto path = sockets.file("vpo.sock");
+  process d(socket_activated(home, path, {"serve"}));
+  // Connect to the UNIX socket: that starts vpo, which refuses it.
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+  REQUIRE(eventually(
+      [&] { return ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0; }, 5s));
+  CHECK(d.wait(15s) == 1);
+  ::close(fd);
+  CHECK_THAT(d.err(), Catch::Contains("is not a listening TCP socket"));
+  CHECK_THAT(d.err(), Catch::Contains("ListenStream="));
 }
