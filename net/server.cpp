@@ -104,10 +104,13 @@ class session : public std::enable_shared_from_this<session> {
                    beast::bind_front_handler(&session::wait_for_request, shared_from_this()));
   }
 
-  /// On drain: a connection without a complete request header is idle and closes now.
+  /// On drain: a connection without a complete request header is idle and closes now; except a
+  /// new connection whose first request already waits in the kernel (it was accepted just before
+  /// the listener closed: with socket activation, that client would otherwise get an empty reply
+  /// where the next instance would have answered it). It is read and answered (Connection: close).
   void close_if_idle() {
     asio::post(stream_.get_executor(), [self = shared_from_this()] {
-      if (!self->busy_) self->close();
+      if (!self->busy_ && !self->first_request_waiting()) self->close();
     });
   }
 
@@ -116,8 +119,14 @@ class session : public std::enable_shared_from_this<session> {
   }
 
  private:
+  bool first_request_waiting() {
+    if (answered_any_ || closed_) return false;
+    beast::error_code ec;
+    return stream_.socket().available(ec) > 0 && !ec;
+  }
+
   void wait_for_request() {
-    if (srv_->draining.load()) return close();
+    if (srv_->draining.load() && !first_request_waiting()) return close();
     if (buffer_.size() > 0) return read_header();
     stream_.expires_after(overflow_ ? overflow_timeout : srv_->options.idle_timeout);
     stream_.async_read_some(
@@ -291,6 +300,7 @@ class session : public std::enable_shared_from_this<session> {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count());
     label_ = metric_route::other;
     busy_ = false;
+    answered_any_ = true;
     head_ = false;
     version_ = 11;
     srv_->request_finished();
@@ -314,6 +324,7 @@ class session : public std::enable_shared_from_this<session> {
   std::optional<http::request_parser<http::string_body>> parser_;
   bool busy_ = false;  // a complete request header arrived and is not yet answered
   bool closed_ = false;
+  bool answered_any_ = false;  // this connection has had an answer (it is no longer new)
   bool head_ = false;
   bool keep_alive_ = true;
   unsigned version_ = 11;

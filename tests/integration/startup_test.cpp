@@ -220,8 +220,8 @@ process_options socket_activated(const temp_dir& home, const std::string& listen
 }  // namespace
 
 TEST_CASE(
-    "socket activation: vpo serves on the socket systemd passes; the first connection is "
-    "answered, not refused",
+    "socket activation: vpo serves on the socket systemd passes and the first connection is "
+    "answered (not refused)",
     "[startup][systemd]") {
   if (::access("/usr/bin/systemd-socket-activate", X_OK) != 0)
     FAIL("systemd-socket-activate is missing: scripts/ensure-deps.sh installs systemd");

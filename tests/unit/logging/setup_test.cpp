@@ -94,7 +94,7 @@ TEST_CASE("a broken stderr never stops the process", "[logging]") {
 }
 
 TEST_CASE(
-    "journald is detected only when JOURNAL_STREAM names this very fd; without a usable journal "
+    "journald is detected only when JOURNAL_STREAM names this very fd and without a usable journal "
     "socket the records fall back to <N> lines",
     "[logging]") {
   test::temp_dir dir;
