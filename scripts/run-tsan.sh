@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make tsan: builds vpo and its tests with ThreadSanitizer against CAF built the same way, then
-# runs the unit tests and the integration tests that stop the daemon under load (signals,
+# runs the unit tests and the integration tests that stop or reload the daemon under load (signals,
 # drains, forced stops, cancels; the 200,000-file scale tests are left to the other runs: under
 # TSan they take minutes each). Every report of every process (tests and daemons) goes to
 # build/tsan/reports; any report fails the run. Suppressions (tests/tsan.supp) name one
@@ -20,7 +20,7 @@ mkdir -p "$reports"
 export TSAN_OPTIONS="log_path=$reports/tsan second_deadlock_stack=1 history_size=4 die_after_fork=0 suppressions=$PWD/tests/tsan.supp"
 status=0
 "$build/vpo_unit_tests" "[actors],[store],[coordinator],[db_health],[signals],[logging],[scan]" || status=1
-"$build/vpo_integration_tests" "[shutdown]~[scale],[jobs]~[scale]" || status=1
+"$build/vpo_integration_tests" "[shutdown]~[scale],[jobs]~[scale],[reload]" || status=1
 if compgen -G "$reports/tsan*" >/dev/null; then
   echo "ThreadSanitizer reports:" >&2
   for f in "$reports"/tsan*; do

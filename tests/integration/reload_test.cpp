@@ -33,15 +33,26 @@ std::size_t count_of(const std::string& text, const std::string& needle) {
   return n;
 }
 
+// Writes `text` as config.toml in `cfg`, starts `d` with `-c <it>` plus `args`, and waits for
+// ready; returns the file's path.
+std::string start_with_config(daemon_process& d, const temp_dir& cfg, const std::string& text,
+                              std::vector<std::string> args = {},
+                              std::map<std::string, std::string> env = {}) {
+  auto file = cfg.write("config.toml", text);
+  args.insert(args.begin(), {"-c", file});
+  REQUIRE(d.start_ready(args, std::move(env)));
+  return file;
+}
+
 }  // namespace
 
 TEST_CASE("SIGHUP applies log level and format and workers live between RELOADING=1 and READY=1",
           "[reload]") {
   temp_dir cfg;
-  auto file = cfg.write("config.toml", "[logging]\nlevel = \"info\"\n[jobs]\nworkers = 2\n");
   notify_socket ns;
   daemon_process d;
-  REQUIRE(d.start_ready({"-c", file}, {{"NOTIFY_SOCKET", ns.path()}}));
+  start_with_config(d, cfg, "[logging]\nlevel = \"info\"\n[jobs]\nworkers = 2\n", {},
+                    {{"NOTIFY_SOCKET", ns.path()}});
   REQUIRE(ns.wait_for("READY=1", 5s));
   auto before = health(d.port());
   CHECK(before["config_reload_count"] == 0);
@@ -69,9 +80,8 @@ TEST_CASE("SIGHUP applies log level and format and workers live between RELOADIN
 
 TEST_CASE("SIGHUP with an invalid or missing file keeps the running configuration", "[reload]") {
   temp_dir cfg;
-  auto file = cfg.write("config.toml", "[logging]\nlevel = \"info\"\n");
   daemon_process d;
-  REQUIRE(d.start_ready({"-c", file}));
+  auto file = start_with_config(d, cfg, "[logging]\nlevel = \"info\"\n");
 
   cfg.write("config.toml", "[logging]\nlevel = \"debug\"\n[jobs]\nworkers = 0\n");
   d.proc().signal(SIGHUP);
@@ -108,9 +118,8 @@ TEST_CASE(
     "restart while command-line flags still win",
     "[reload]") {
   temp_dir cfg, other;
-  auto file = cfg.write("config.toml", "[logging]\nlevel = \"info\"\n");
   daemon_process d;
-  REQUIRE(d.start_ready({"-c", file, "--workers", "1"}));
+  start_with_config(d, cfg, "[logging]\nlevel = \"info\"\n", {"--workers", "1"});
   auto new_port = free_port();
   cfg.write("config.toml", "database_path = \"" + other.file("other.db") +
                                "\"\n[server]\nport = " + std::to_string(new_port) +
@@ -130,9 +139,8 @@ TEST_CASE(
 
 TEST_CASE("SIGHUP: a token set in the file protects the API from the next request on", "[reload]") {
   temp_dir cfg;
-  auto file = cfg.write("config.toml", "[logging]\nlevel = \"info\"\n");
   daemon_process d;
-  REQUIRE(d.start_ready({"-c", file}));
+  start_with_config(d, cfg, "[logging]\nlevel = \"info\"\n");
   REQUIRE(http_get(d.port(), "/api/jobs")->status == 200);
   cfg.write("config.toml", "[server]\nauth_token = \"0123456789abcdef-secret\"\n");
   d.proc().signal(SIGHUP);
@@ -148,10 +156,9 @@ TEST_CASE("SIGHUP: a token set in the file protects the API from the next reques
 
 TEST_CASE("SIGHUP lowering jobs.workers during a scan: the running scan completes", "[reload]") {
   temp_dir cfg, tree;
-  auto file = cfg.write("config.toml", "[jobs]\nworkers = 2\n");
   for (int i = 0; i < 50; ++i) tree.write("v" + std::to_string(i) + ".mkv", "x");
   daemon_process d;
-  REQUIRE(d.start_ready({"-c", file}));
+  start_with_config(d, cfg, "[jobs]\nworkers = 2\n");
   cfg.write("config.toml", "[jobs]\nworkers = 1\n");
   auto scan = post_scan(d.port(), tree.path());
   REQUIRE(scan);
@@ -172,9 +179,8 @@ TEST_CASE("SIGHUP lowering jobs.workers during a scan: the running scan complete
 
 TEST_CASE("SIGHUP during the drain is logged and ignored", "[reload][shutdown]") {
   temp_dir cfg;
-  auto file = cfg.write("config.toml", "[logging]\nlevel = \"info\"\n");
   daemon_process d;
-  REQUIRE(d.start_ready({"-c", file, "--log-level", "debug"}));
+  start_with_config(d, cfg, "[logging]\nlevel = \"info\"\n", {"--log-level", "debug"});
   in_flight_request busy(d);  // holds the drain open
   d.proc().signal(SIGTERM);
   REQUIRE(d.proc().wait_for_stderr("draining, deadline in", 5s));
@@ -186,4 +192,36 @@ TEST_CASE("SIGHUP during the drain is logged and ignored", "[reload][shutdown]")
   std::string err = d.proc().err();
   CHECK_THAT(err, !Catch::Contains("reloading the configuration"));
   CHECK_THAT(err, Catch::Contains("shutdown summary: drained"));  // still at info
+}
+
+TEST_CASE("SIGHUP that would remove the token from a non-loopback listener is refused",
+          "[reload]") {
+  temp_dir cfg;
+  const std::string token = "0123456789abcdef-token";
+  daemon_process d;
+  start_with_config(d, cfg, "[server]\nauth_token = \"" + token + "\"\n", {"--bind", "0.0.0.0"});
+  cfg.write("config.toml", "[logging]\nlevel = \"debug\"\n");  // no token any more
+  d.proc().signal(SIGHUP);
+  REQUIRE(d.proc().wait_for_stderr("config reload failed", 5s));
+  CHECK_THAT(d.proc().err(), Catch::Contains("which is not a loopback address"));
+  CHECK(http_get(d.port(), "/api/jobs")->status == 401);  // still protected
+  auto h = health(d.port());
+  CHECK(h["config_reload_count"] == 0);
+  CHECK_THAT(h["config_reload_error"].get<std::string>(), Catch::Contains("server.auth_token"));
+  CHECK_THAT(d.proc().err(), !Catch::Contains("DEBUG"));  // nothing of it was applied
+  CHECK(d.stop(SIGTERM) == 0);
+}
+
+TEST_CASE("SIGHUP after the default config file was removed keeps the running configuration",
+          "[reload]") {
+  daemon_process d;
+  d.home().write(".vpo/config.toml", "[jobs]\nworkers = 3\n");
+  REQUIRE(d.start_ready());
+  REQUIRE(health(d.port())["jobs"]["workers"] == 3);
+  std::remove(d.home().file(".vpo/config.toml").c_str());
+  d.proc().signal(SIGHUP);
+  REQUIRE(d.proc().wait_for_stderr("config reload failed", 5s));
+  CHECK_THAT(d.proc().err(), Catch::Contains("is gone (it was read at start-up)"));
+  CHECK(health(d.port())["jobs"]["workers"] == 3);  // not back to the default 2
+  CHECK(d.stop(SIGTERM) == 0);
 }
