@@ -123,6 +123,12 @@ ct sh -ec 'mkdir -p /etc/sysusers.d /etc/vpo
   cp /run/payload/config.toml /etc/vpo/config.toml
   cp /run/payload/vpo.service /run/payload/vpo.socket /etc/systemd/system/
   systemctl daemon-reload' || bad "install"
+if [[ ${VPO_SANITIZED:-0} == 1 ]]; then
+  # The ASan build (make sanitize): LeakSanitizer stops the process's threads with ptrace at exit,
+  # which the unit's system-call filter forbids, and it would then exit 1. Leaks are checked by
+  # every other test of that run; here the exit codes are what is tested.
+  drop_in 00-sanitizer "Environment=ASAN_OPTIONS=detect_leaks=0"
+fi
 check "systemd-analyze verify vpo.service vpo.socket" \
   ct systemd-analyze verify /etc/systemd/system/vpo.service /etc/systemd/system/vpo.socket
 
@@ -201,7 +207,8 @@ check "the journal tells that job's story (put back to queued, completed)" wait_
 start=$(date +%s%N)
 ct systemctl stop vpo
 took_ms=$((($(date +%s%N) - start) / 1000000))
-check "idle stop: exit 0 (ExecMainStatus)" test "$(prop ExecMainStatus)" = 0
+status=$(prop ExecMainStatus)
+check "idle stop: exit 0 (ExecMainStatus $status)" test "$status" = 0
 check "idle stop took ${took_ms} ms (< 2000)" test "$took_ms" -lt 2000
 check "idle stop: Result=success" test "$(prop Result)" = success
 
@@ -211,8 +218,8 @@ ct systemctl start vpo
 id=$(submit_scan)
 check "a scan runs before the stop" wait_until 10 job_is "$id" running
 ct systemctl stop vpo
-check "stop during a job: exit 143 at the deadline (ExecMainStatus)" \
-  test "$(prop ExecMainStatus)" = 143
+status=$(prop ExecMainStatus)
+check "stop during a job: exit 143 at the deadline (ExecMainStatus $status)" test "$status" = 143
 check "stop during a job: counted as a success (SuccessExitStatus=143)" \
   test "$(prop Result)" = success
 check "the summary names the requeued job" \
