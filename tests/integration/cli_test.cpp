@@ -1,9 +1,11 @@
 // cli_test.cpp: the real `vpo` binary: --version, --help, usage errors, `serve --check`.
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "tests/support/daemon.hpp"
@@ -11,7 +13,11 @@
 #include "tests/support/process.hpp"
 #include "tests/support/temp_dir.hpp"
 
+using namespace std::chrono_literals;
+using vpo::test::free_port;
+using vpo::test::process;
 using vpo::test::process_options;
+using vpo::test::read_file;
 using vpo::test::run;
 using vpo::test::temp_dir;
 
@@ -171,14 +177,44 @@ TEST_CASE("an unknown key in an owned section warns once with a suggestion", "[c
   CHECK(r.err.find("WARN") == r.err.rfind("WARN"));
 }
 
-TEST_CASE("the shipped example config passes serve --check without warnings", "[cli]") {
+TEST_CASE("the example config copied to ~/.vpo as the docs say works for a user who is not root",
+          "[cli]") {
+  temp_dir home;
+  home.write(".vpo/config.toml", read_file(VPO_SOURCE_DIR "/contrib/config/vpo.example.toml"));
+  // Run as nobody when the tests run as root: the user the old example failed for.
+  std::optional<unsigned> user;
+  if (::geteuid() == 0) {
+    user = 65534;
+    std::filesystem::path p(home.path());
+    for (auto& e : std::filesystem::recursive_directory_iterator(p))
+      REQUIRE(::chown(e.path().c_str(), 65534, 65534) == 0);
+    REQUIRE(::chown(home.path().c_str(), 65534, 65534) == 0);
+  }
+  auto check = vpo_cmd(home, {"serve", "--check"});
+  check.run_as_uid = user;
+  auto r = run(check);
+  CHECK(r.code == 0);
+  CHECK(r.err.empty());
+  CHECK_THAT(r.out, Catch::Contains(home.path() + "/.vpo/library.db"));
+  auto port = free_port();
+  auto serve = vpo_cmd(home, {"serve", "--port", std::to_string(port)});
+  serve.run_as_uid = user;
+  process d(serve);
+  REQUIRE(d.wait_for_stderr("vpo.supervisor: ready", 10s));
+  d.signal(SIGTERM);
+  CHECK(d.wait(10s) == 0);
+}
+
+TEST_CASE("the service config (/etc/vpo/config.toml) passes serve --check without warnings",
+          "[cli]") {
   temp_dir home;
   auto r = run(vpo_cmd(
-      home, {"serve", "--check", "--config", VPO_SOURCE_DIR "/contrib/config/vpo.example.toml"}));
+      home, {"serve", "--check", "--config", VPO_SOURCE_DIR "/contrib/systemd/config.toml"}));
   CHECK(r.code == 0);
   CHECK(r.err.empty());
   CHECK_THAT(r.out,
              Catch::Matches(R"((.|\n)*database_path +/var/lib/vpo/library\.db +file\n(.|\n)*)"));
+  CHECK_THAT(r.out, Catch::Matches(R"((.|\n)*logging\.format +json +file\n(.|\n)*)"));
 }
 
 TEST_CASE("the ELK ingest pipeline is valid JSON", "[contrib]") {
