@@ -8,7 +8,7 @@ FUZZ_SECONDS ?= 60
 
 SOAK_MINUTES ?= 60
 
-.PHONY: serve test sanitize fuzz tsan check-all soak build deps bench format clean
+.PHONY: serve test sanitize fuzz tsan check-all soak build deps bench format clean package
 
 serve: build
 	$(BUILD_DIR)/vpo serve
@@ -45,7 +45,7 @@ check-all: test sanitize fuzz tsan
 
 build: deps
 	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
-	cmake --build $(BUILD_DIR) -j $(JOBS) --target vpo
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target vpo vpo_man
 
 deps:
 	@scripts/ensure-deps.sh build
@@ -60,6 +60,11 @@ bench:
 soak: build
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target vpo_soak
 	$(BUILD_DIR)/vpo_soak $(SOAK_MINUTES)
+
+# The .deb (CPack): build/release/vpo_<version>_amd64.deb, installable with
+# `apt-get install ./build/release/vpo_*.deb` (docs/systemd.md).
+package: build
+	cd $(BUILD_DIR) && cpack -G DEB
 
 format:
 	git ls-files '*.cpp' '*.hpp' | xargs clang-format -i

@@ -7,7 +7,8 @@ set -euo pipefail
 build_pkgs=(g++ cmake ninja-build pkg-config ccache
   libcaf-dev libboost-dev libtomlplusplus-dev libspdlog-dev libfmt-dev catch2
   libsqlite3-dev libsystemd-dev nlohmann-json3-dev libcli11-dev systemd
-  systemd-container dbus curl)  # the real-systemd test: systemd-nspawn, its bus, a client
+  systemd-container dbus curl mmdebstrap  # the real-systemd test: nspawn, its bus, a client, a rootfs
+  dpkg-dev help2man)  # make package: dpkg-shlibdeps; the man page
 bench_pkgs=(wrk nginx-light curl)
 fuzz_pkgs=(clang-14 libclang-rt-14-dev llvm-14)
 tsan_pkgs=(dpkg-dev)  # apt-get source

@@ -7,7 +7,7 @@ binary=$1
 unit_dir=$(mktemp -d)
 trap 'rm -rf "$unit_dir"' EXIT
 src="$(dirname "$0")/../../contrib/systemd"
-sed "s|/usr/local/bin/vpo|$binary|" "$src/vpo.service" >"$unit_dir/vpo.service"
+sed "s|/usr/bin/vpo|$binary|" "$src/vpo.service" >"$unit_dir/vpo.service"
 cp "$src/vpo.socket" "$unit_dir/vpo.socket"
 out=$(systemd-analyze verify "$unit_dir/vpo.service" "$unit_dir/vpo.socket" 2>&1) ||
   { echo "$out"; exit 1; }

@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
-# real_systemd_test.sh: vpo under a real systemd 252 (PID 1 in a container, systemd-nspawn over
-# the host's /usr; ../shared/notes/systemd-container.md), installed as docs/systemd.md tells an
-# operator and checked with systemctl, journalctl and curl only: verify, start (READY=1), status
-# text, reload (applied; an invalid file kept out), the stop-timeout warning, the watchdog
-# restarting a frozen daemon, `journalctl JOB_ID=`, SIGKILL -> restart -> job requeued and
-# completed, stop idle (exit 0, fast) and during a job (exit 143 at the deadline = success), and
-# socket-activated restarts with zero refused connections.
-# Usage: real_systemd_test.sh VPO_BINARY REPO_ROOT. Exit 77 (skipped) only where systemd-nspawn
-# cannot run (not root, not installed, the container does not boot); VPO_REQUIRE_SYSTEMD_TEST=1
-# (CI) turns that into a failure.
+# real_systemd_test.sh: vpo under a real systemd 252 (PID 1 in a container, systemd-nspawn;
+# ../shared/notes/systemd-container.md) in a clean Debian 12 root file system (mmdebstrap, cached
+# by its package list), installed from the .deb with `apt-get install ./vpo_*.deb` as
+# docs/systemd.md tells an operator, and checked with systemctl, journalctl and curl only:
+# verify, start (READY=1), status text, reload (applied; an invalid file kept out), the
+# stop-timeout warning, the watchdog restarting a frozen daemon, `journalctl JOB_ID=`, SIGKILL ->
+# restart -> job requeued and completed, stop idle (exit 0, fast) and during a job (exit 143 at
+# the deadline = success), socket-activated restarts with zero refused connections, removal and
+# purge.
+# Usage: real_systemd_test.sh BUILD_DIR REPO_ROOT (BUILD_DIR: a configured and built tree; the
+# .deb is made from it with cpack). Exit 77 (skipped) only where the container cannot run (not
+# root, no systemd-nspawn, no root file system can be made, it does not boot);
+# VPO_REQUIRE_SYSTEMD_TEST=1 (CI) turns that into a failure.
 set -uo pipefail
-binary=$(readlink -f "$1")
+build=$(readlink -f "$1")
 root=$(readlink -f "$2")
 
 skip() {
@@ -19,9 +22,9 @@ skip() {
   exit 77
 }
 [[ $(id -u) -eq 0 ]] || skip "systemd-nspawn needs root"
-command -v systemd-nspawn >/dev/null ||
-  skip "systemd-nspawn is missing (scripts/ensure-deps.sh installs systemd-container)"
-command -v curl >/dev/null || skip "curl is missing (scripts/ensure-deps.sh installs it)"
+for tool in systemd-nspawn mmdebstrap cpack dpkg-deb; do
+  command -v $tool >/dev/null || skip "$tool is missing (scripts/ensure-deps.sh installs it)"
+done
 
 work=$(mktemp -d /tmp/vpo-systemd.XXXXXX)
 machine="vpotest$$"
@@ -55,16 +58,42 @@ wait_until() {
   "$@"
 }
 
-# ---- the payload: what an operator installs (docs/systemd.md) --------------------------------
-mkdir -p "$work"/{preset,bin,payload,media}
+# ---- the package --------------------------------------------------------------------------
+mkdir -p "$work"/{preset,payload,media,rootfs}
+cpack -G DEB -B "$work/pkg" --config "$build/CPackConfig.cmake" >"$work/cpack.log" 2>&1 ||
+  { cat "$work/cpack.log"; echo "FAIL cpack could not make the .deb"; exit 1; }
+deb=$(ls "$work"/pkg/vpo_*.deb)
+cp "$deb" "$work/payload/"
+ok "made $(basename "$deb") ($(dpkg-deb -f "$deb" Depends))"
+
+# ---- a clean Debian 12 root file system: systemd, and what the .deb says it needs ------------
+# The container has no network: the .deb's dependencies are in the root file system already, so
+# a library dpkg-shlibdeps missed is missing there too, and vpo then fails to start.
+deps=$(dpkg-deb -f "$deb" Depends | tr ',' '\n' | sed 's/|.*//; s/(.*)//; s/ //g' | grep -v '^$')
+include=$(printf '%s\n' systemd systemd-sysv dbus curl $deps | sort -u | paste -sd, -)
+sources=$(cat /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null |
+  grep -v '^#' | grep -v deb-src || true)
+cache=${XDG_CACHE_HOME:-$HOME/.cache}/vpo
+key=$(printf '%s\n%s\n' "$include" "$sources" | sha256sum | cut -c1-16)
+tarball="$cache/rootfs-bookworm-$key.tar"
+if [[ ! -s $tarball ]]; then
+  mkdir -p "$cache"
+  echo "building the root file system once ($include) -> $tarball"
+  srcfile="$work/sources.sources"
+  cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk 'BEGIN{RS="";ORS="\n\n"} !/deb-src/' >"$srcfile"
+  # (mmdebstrap picks the format from the name: the partial file ends in .tar too)
+  mmdebstrap --variant=apt --include="$include" bookworm "$tarball.part.tar" "$srcfile" \
+    >"$work/mmdebstrap.log" 2>&1 ||
+    { tail -20 "$work/mmdebstrap.log" >&2; rm -rf "$tarball.part.tar"; skip "mmdebstrap failed (no mirror reachable?)"; }
+  mv "$tarball.part.tar" "$tarball"
+fi
+tar -C "$work/rootfs" -xf "$tarball" || skip "cannot unpack $tarball"
+ok "clean Debian 12 root file system (cached: $(basename "$tarball"))"
+
+echo 'disable *' >"$work/preset/99-vpo-test.preset"
 # The library on a tmpfs of its own: 300,000 files take ~5 s there (minutes on some disks).
 mount -t tmpfs -o size=64m,nr_inodes=400k,mode=0755 vpo-test-media "$work/media" ||
   skip "cannot mount a tmpfs for the test library"
-echo 'disable *' >"$work/preset/99-vpo-test.preset"
-cp "$binary" "$work/bin/vpo"
-cp "$root"/contrib/systemd/{vpo.service,vpo.socket,config.toml} "$work/payload/"
-echo 'u vpo - "Video Policy Orchestrator daemon" /var/lib/vpo' >"$work/payload/vpo-sysusers.conf"
-# A library big enough that a scan is still running when it is interrupted: 300,000 files.
 (cd "$work/media" && for d in $(seq -w 0 299); do
   mkdir "d$d" && (cd "d$d" && touch f{000..999}.mkv)
 done)
@@ -75,9 +104,9 @@ done)
   for h in systemd unified; do
     mkdir -p "/sys/fs/cgroup/$h/$cgroup" && echo "$BASHPID" >"/sys/fs/cgroup/$h/$cgroup/cgroup.procs"
   done
-  exec timeout --foreground -k 20 600 systemd-nspawn -D / --volatile=yes --register=no \
+  exec timeout --foreground -k 20 600 systemd-nspawn -D "$work/rootfs" --register=no \
     --keep-unit --private-network -M "$machine" --console=read-only \
-    --bind-ro="$work/preset:/etc/systemd/system-preset" --bind-ro="$work/bin:/usr/local/bin" \
+    --bind-ro="$work/preset:/etc/systemd/system-preset" \
     --bind-ro="$work/payload:/run/payload" --bind-ro="$work/media:/srv/media" \
     -b -- systemd.firstboot=off systemd.mask=systemd-networkd-wait-online.service
 ) >"$work/console.log" 2>&1 &
@@ -117,12 +146,17 @@ drop_in() {  # drop_in NAME CONTENT: a drop-in as `systemctl edit` makes, then d
   ct systemctl daemon-reload
 }
 
-# ---- 1. install as docs/systemd.md says -----------------------------------------------------
-ct sh -ec 'mkdir -p /etc/sysusers.d /etc/vpo
-  cp /run/payload/vpo-sysusers.conf /etc/sysusers.d/vpo.conf && systemd-sysusers
-  cp /run/payload/config.toml /etc/vpo/config.toml
-  cp /run/payload/vpo.service /run/payload/vpo.socket /etc/systemd/system/
-  systemctl daemon-reload' || bad "install"
+# ---- 1. install as docs/systemd.md says: the .deb --------------------------------------------
+check "apt-get install ./$(basename "$deb") (no network: every dependency is there)" \
+  ct env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "/run/payload/$(basename "$deb")"
+check "the vpo system user exists (systemd-sysusers in postinst)" ct id vpo
+check "/etc/vpo/config.toml is a conffile" \
+  sh -c "nsenter -t $pid1 -a -- dpkg-query -W -f='\${Conffiles}' vpo | grep -q /etc/vpo/config.toml"
+for f in /usr/bin/vpo /lib/systemd/system/vpo.service /lib/systemd/system/vpo.socket \
+  /usr/lib/sysusers.d/vpo.conf /usr/share/man/man1/vpo.1.gz \
+  /usr/share/bash-completion/completions/vpo /usr/share/doc/vpo/examples/vpo.example.toml; do
+  check "installed: $f" ct test -e "$f"
+done
 if [[ ${VPO_SANITIZED:-0} == 1 ]]; then
   # The ASan build (make sanitize): LeakSanitizer stops the process's threads with ptrace at exit,
   # which the unit's system-call filter forbids, and it would then exit 1. Leaks are checked by
@@ -130,7 +164,7 @@ if [[ ${VPO_SANITIZED:-0} == 1 ]]; then
   drop_in 00-sanitizer "Environment=ASAN_OPTIONS=detect_leaks=0"
 fi
 check "systemd-analyze verify vpo.service vpo.socket" \
-  ct systemd-analyze verify /etc/systemd/system/vpo.service /etc/systemd/system/vpo.socket
+  ct systemd-analyze verify /lib/systemd/system/vpo.service /lib/systemd/system/vpo.socket
 
 # ---- 2. start: systemctl returns after READY=1 -----------------------------------------------
 check "systemctl enable --now vpo" ct systemctl enable --now vpo
@@ -176,7 +210,7 @@ drop_in 20-fast-watchdog "WatchdogSec=2"
 ct systemctl restart vpo
 frozen=$(main_pid)
 restarts=$(prop NRestarts)
-ct kill -STOP "$frozen"
+ct systemctl kill --kill-whom=main -s SIGSTOP vpo
 new_main() { local p; p=$(main_pid); [[ $p != 0 && $p != "$frozen" ]] && healthy; }
 check "a frozen daemon (SIGSTOP) is killed by the watchdog and restarted" wait_until 30 new_main
 watchdog_named() { ct journalctl -u vpo --no-pager | grep -qi 'watchdog timeout'; }
@@ -250,6 +284,16 @@ refused=$(ct grep -c "^000 " /run/loop.out)
 check "3 restarts (main pids: $pids) during $total requests: none refused or unanswered (got $refused)" \
   test "$refused" = 0 || ct sh -c 'sort /run/loop.out | uniq -c'  # curl exit 7 refused, 52 empty reply
 check "the requests span the restarts" test "$total" -gt $((before + 200))
+
+# ---- 11. removal and purge ----------------------------------------------------------------------
+ct env DEBIAN_FRONTEND=noninteractive apt-get remove -y -q vpo >"$work/remove.log" 2>&1
+stopped() { ! ct systemctl is-active --quiet vpo.service && ! ct systemctl is-active --quiet vpo.socket; }
+check "apt-get remove stops vpo and vpo.socket" stopped
+check "apt-get remove keeps /etc/vpo/config.toml and the library" \
+  ct test -e /etc/vpo/config.toml -a -e /var/lib/vpo/library.db
+ct env DEBIAN_FRONTEND=noninteractive apt-get purge -y -q vpo >"$work/purge.log" 2>&1
+check "apt-get purge removes /etc/vpo and /var/lib/vpo" \
+  ct test ! -e /etc/vpo -a ! -e /var/lib/vpo
 
 echo "---- $failures failure(s)"
 if ((failures > 0)); then

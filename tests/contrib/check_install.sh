@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# check_install.sh: `cmake --install` (into a DESTDIR) places what contract §8 lists, and the
+# installed unit names the installed binary and config file.
+set -euo pipefail
+build=$1
+dest=$(mktemp -d)
+trap 'rm -rf "$dest"' EXIT
+DESTDIR="$dest" cmake --install "$build" >/dev/null
+prefix=$(sed -n 's/^CMAKE_INSTALL_PREFIX:PATH=//p' "$build/CMakeCache.txt")
+unitdir=$(sed -n 's/^VPO_SYSTEMD_UNIT_DIR:PATH=//p' "$build/CMakeCache.txt")
+sysusers=$(sed -n 's/^VPO_SYSUSERS_DIR:PATH=//p' "$build/CMakeCache.txt")
+etc=$([[ $prefix == /usr ]] && echo /etc || echo "$prefix/etc")
+fail() { echo "install check failed: $*" >&2; exit 1; }
+for f in "$prefix/bin/vpo" "$unitdir/vpo.service" "$unitdir/vpo.socket" "$sysusers/vpo.conf" \
+  "$etc/vpo/config.toml" "$prefix/share/man/man1/vpo.1.gz" \
+  "$prefix/share/bash-completion/completions/vpo" "$prefix/share/doc/vpo/systemd.md" \
+  "$prefix/share/doc/vpo/examples/vpo.example.toml"; do
+  [[ -e $dest$f ]] || fail "$f is missing"
+done
+[[ -x $dest$prefix/bin/vpo ]] || fail "$prefix/bin/vpo is not executable"
+grep -qx "ExecStart=$prefix/bin/vpo serve --config $etc/vpo/config.toml" "$dest$unitdir/vpo.service" ||
+  fail "the installed unit does not start $prefix/bin/vpo with $etc/vpo/config.toml"
+"$dest$prefix/bin/vpo" serve --check --config "$dest$etc/vpo/config.toml" >/dev/null ||
+  fail "the installed config does not pass --check"
+zcat "$dest$prefix/share/man/man1/vpo.1.gz" | grep -q -- 'shutdown.-timeout' ||
+  fail "vpo(1) does not document the options"
+bash -n "$dest$prefix/share/bash-completion/completions/vpo" || fail "bash completion: syntax"
+echo "cmake --install places every file of contract §8 under $prefix"
