@@ -214,11 +214,19 @@ void on_job_counts(gateway* self, const job_counts& c) {
     m += std::string("vpo_jobs{status=\"") + status + "\"} " + std::to_string(n) + "\n";
   m += "# HELP vpo_jobs_finished_total Jobs finished by this process, by type and outcome.\n"
        "# TYPE vpo_jobs_finished_total counter\n";
-  for (const auto& [key, n] : c.finished) {
-    auto space = key.find(' ');
-    m += "vpo_jobs_finished_total{type=\"" + key.substr(0, space) + "\",outcome=\"" +
-         key.substr(space + 1) + "\"} " + std::to_string(n) + "\n";
-  }
+  // Every series from the start, at 0: rate() and alerts see a job type's first failure.
+  for (const char* type : {"scan"})
+    for (const char* outcome : {"completed", "failed", "cancelled"}) {
+      auto it = c.finished.find(std::string(type) + " " + outcome);
+      m += std::string("vpo_jobs_finished_total{type=\"") + type + "\",outcome=\"" + outcome +
+           "\"} " + std::to_string(it == c.finished.end() ? 0 : it->second) + "\n";
+    }
+  m += "# HELP vpo_library_files Files in the library database (missing ones included).\n"
+       "# TYPE vpo_library_files gauge\nvpo_library_files " +
+       std::to_string(c.library_files) +
+       "\n# HELP vpo_library_missing_files Library files marked missing (gone from disk).\n"
+       "# TYPE vpo_library_missing_files gauge\nvpo_library_missing_files " +
+       std::to_string(c.library_missing) + "\n";
   snap.jobs_metrics = std::move(m);
   if (self->state.server) publish(self);
   update_status(self);

@@ -116,7 +116,7 @@ job_counts counts_of(queue* self, const jobs::queue_store::status_counts& n) {
   auto& s = self->state;
   return {n.queued,  n.running,   n.completed,
           n.failed,  n.cancelled, static_cast<std::int32_t>(active(self)),
-          s.finished};
+          s.finished, n.library_files, n.library_missing};
 }
 
 void publish_counts(queue* self) {

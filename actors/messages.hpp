@@ -89,11 +89,13 @@ struct job_counts {
   std::int32_t workers = 0;
   /// Jobs this process finished, keyed "type outcome" (e.g. "scan completed").
   std::map<std::string, std::int64_t> finished;
+  std::int64_t library_files = 0;    ///< files in the library (missing ones included)
+  std::int64_t library_missing = 0;  ///< of those, marked missing
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job_counts& x) {
   return f(caf::meta::type_name("vpo.job_counts"), x.queued, x.running, x.completed, x.failed,
-           x.cancelled, x.workers, x.finished);
+           x.cancelled, x.workers, x.finished, x.library_files, x.library_missing);
 }
 
 /// job_queue -> job_worker: run this job (the worker reports with job_done).

@@ -86,6 +86,7 @@ struct job_store::statements {
         count_all(c, "SELECT count(*) FROM jobs"),
         count_status(c, "SELECT count(*) FROM jobs WHERE status = ?"),
         count_by_status(c, "SELECT status, count(*) FROM jobs GROUP BY status"),
+        count_files(c, "SELECT count(*), coalesce(sum(missing), 0) FROM files"),
         upsert_many(c, upsert_rows_sql(upsert_group)),
         upsert_file(c,
                     "INSERT INTO files (path, size, modified_at, mtime_ns, extension, "
@@ -98,7 +99,8 @@ struct job_store::statements {
                      "missing = 0") {}
 
   db::statement insert, claim, progress, finish, requeue, unclaim, cancel, get, list_all,
-      list_status, count_all, count_status, count_by_status, upsert_many, upsert_file, missing_path;
+      list_status, count_all, count_status, count_by_status, count_files, upsert_many, upsert_file,
+      missing_path;
 };
 
 namespace {
@@ -284,6 +286,11 @@ db::status job_store::counts(status_counts& out) {
       out.cancelled = n;
   }
   if (rc != SQLITE_DONE) return c.failure(rc, "cannot count jobs");
+  auto& f = st_->count_files.reset();
+  if ((rc = f.step()) != SQLITE_ROW) return f.failure(rc, "cannot count the library's files");
+  out.library_files = f.column_int(0);
+  out.library_missing = f.column_int(1);
+  f.reset();  // a statement left on its row keeps its read snapshot: later reads would see the past
   return {};
 }
 

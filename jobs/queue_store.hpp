@@ -57,9 +57,11 @@ class queue_store {
   /// Jobs matching `status` (any when empty), newest first, at most `limit`; `total` counts all.
   virtual db::status list(const std::string& status, int limit, std::vector<job>& out,
                           long long& total) = 0;
-  /// How many jobs are in each status.
+  /// How many jobs are in each status, and how many files the library holds (and of those,
+  /// missing).
   struct status_counts {
     long long queued = 0, running = 0, completed = 0, failed = 0, cancelled = 0;
+    long long library_files = 0, library_missing = 0;
   };
   virtual db::status counts(status_counts& out) = 0;
 };

@@ -2,6 +2,22 @@
 #include "net/router.hpp"
 
 namespace vpo::net {
+namespace {
+
+// The route template of an /api path: /api/jobs, /api/jobs/{id}, /api/jobs/{id}/cancel; any
+// other path (a typo, a path the API does not know) is `other`, so labels stay few.
+metric_route api_label(std::string_view path) {
+  if (path == "/api/jobs") return metric_route::api_jobs;
+  std::string_view prefix = "/api/jobs/";
+  if (path.substr(0, prefix.size()) != prefix) return metric_route::other;
+  auto rest = path.substr(prefix.size());
+  auto slash = rest.find('/');
+  if (rest.empty() || slash == 0) return metric_route::other;
+  if (slash == std::string_view::npos) return metric_route::api_job;
+  return rest.substr(slash) == "/cancel" ? metric_route::api_job_cancel : metric_route::other;
+}
+
+}  // namespace
 
 route match(std::string_view method, std::string_view path) {
   route_kind probe = route_kind::not_found;
@@ -23,10 +39,7 @@ route match(std::string_view method, std::string_view path) {
     if (method == "GET" || method == "HEAD") return {probe, {}, label};
     return {route_kind::method_not_allowed, "GET, HEAD", label};
   }
-  if (path == "/api" || path.substr(0, 5) == "/api/") {
-    bool jobs = path == "/api/jobs" || path.substr(0, 10) == "/api/jobs/";
-    return {route_kind::api, {}, jobs ? metric_route::api_jobs : metric_route::other};
-  }
+  if (path == "/api" || path.substr(0, 5) == "/api/") return {route_kind::api, {}, api_label(path)};
   return {route_kind::not_found, {}, metric_route::other};
 }
 

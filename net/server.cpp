@@ -197,6 +197,7 @@ class session : public std::enable_shared_from_this<session> {
     http_request r = to_http_request(req);
     route rt = match(r.method, r.path);
     label_ = rt.label;
+    method_label_ = net::method_label(r.method);
     if (overflow_ && rt.kind != route_kind::health && rt.kind != route_kind::readyz &&
         rt.kind != route_kind::livez) {
       // Over the connection cap: probes are answered (a full server is not a dead one),
@@ -296,9 +297,10 @@ class session : public std::enable_shared_from_this<session> {
 
   void on_write(beast::error_code ec, bool keep_alive) {
     srv_->metrics.record(
-        label_, status_,
+        method_label_, label_, status_,
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count());
     label_ = metric_route::other;
+    method_label_ = metric_method::other;
     busy_ = false;
     answered_any_ = true;
     head_ = false;
@@ -329,6 +331,7 @@ class session : public std::enable_shared_from_this<session> {
   bool keep_alive_ = true;
   unsigned version_ = 11;
   metric_route label_ = metric_route::other;
+  metric_method method_label_ = metric_method::other;
   int status_ = 0;
   std::chrono::steady_clock::time_point started_{};
   bool awaiting_ = false;

@@ -293,20 +293,40 @@ TEST_CASE("/metrics exposes the contract's families and counts requests", "[metr
   http_connection c(d.port());
   REQUIRE(c.request("GET", "/health"));
   REQUIRE(c.request("GET", "/nowhere"));
+  REQUIRE(c.request("GET", "/api/jobs/no-such-job"));
+  REQUIRE(c.request("POST", "/api/jobs/no-such-job/cancel"));
   auto r = c.request("GET", "/metrics");
   REQUIRE(r);
   CHECK(r->status == 200);
   CHECK(r->header("content-type") == "text/plain; version=0.0.4; charset=utf-8");
   for (const char* s :
-       {"vpo_build_info{version=\"0.1.0\"} 1", "vpo_up 1", "vpo_uptime_seconds ",
-        "vpo_database_up 1", "vpo_shutting_down 0",
-        "vpo_http_requests_total{route=\"/health\",code=\"200\"} 1",
-        "vpo_http_requests_total{route=\"other\",code=\"404\"} 1",
-        "# TYPE vpo_http_request_duration_seconds histogram", "vpo_jobs{status=\"queued\"} 0",
-        "# TYPE vpo_jobs_finished_total counter"}) {
+       {"vpo_build_info{version=\"0.1.0\"} 1",
+        "vpo_up 1",
+        "vpo_uptime_seconds ",
+        "vpo_database_up 1",
+        "vpo_shutting_down 0",
+        "vpo_http_requests_total{method=\"GET\",route=\"/health\",code=\"200\"} 1",
+        "vpo_http_requests_total{method=\"GET\",route=\"other\",code=\"404\"} 1",
+        "vpo_http_requests_total{method=\"GET\",route=\"/api/jobs/{id}\",code=\"404\"} 1",
+        "vpo_http_requests_total{method=\"POST\",route=\"/api/jobs/{id}/cancel\",code=\"404\"} 1",
+        "vpo_http_request_duration_seconds_count{route=\"/health\"} 1",
+        "# TYPE vpo_http_request_duration_seconds histogram",
+        "vpo_jobs{status=\"queued\"} 0",
+        "# TYPE vpo_jobs_finished_total counter",
+        "vpo_jobs_finished_total{type=\"scan\",outcome=\"completed\"} 0",
+        "vpo_jobs_finished_total{type=\"scan\",outcome=\"failed\"} 0",
+        "vpo_jobs_finished_total{type=\"scan\",outcome=\"cancelled\"} 0",
+        "vpo_library_files 0",
+        "vpo_library_missing_files 0",
+        "\nprocess_cpu_seconds_total ",
+        "\nprocess_resident_memory_bytes ",
+        "\nprocess_open_fds ",
+        "\nprocess_max_fds ",
+        "\nprocess_start_time_seconds "}) {
     INFO(s);
     CHECK_THAT(r->body, Catch::Contains(s));
   }
+  CHECK_THAT(r->body, !Catch::Contains("no-such-job"));  // templates, never raw paths
   CHECK(d.stop(SIGTERM) == 0);
 }
 

@@ -72,6 +72,8 @@ TEST_CASE("a scan job runs end to end and re-scanning is idempotent", "[jobs]") 
   CHECK_THAT(metrics->body,
              Catch::Contains("vpo_jobs_finished_total{type=\"scan\",outcome=\"completed\"} 2"));
   CHECK_THAT(metrics->body, Catch::Contains("vpo_jobs{status=\"completed\"} 2"));
+  CHECK_THAT(metrics->body,
+             Catch::Contains("vpo_jobs_finished_total{type=\"scan\",outcome=\"failed\"} 0"));
   CHECK(d.stop(SIGTERM) == 0);
   CHECK_THAT(d.proc().err(), Catch::Contains("job_id=" + id));
 }

@@ -240,6 +240,30 @@ TEST_CASE("recovery requeues interrupted jobs and gives up after 3 attempts", "[
   CHECK(nothing.failed.empty());
 }
 
+TEST_CASE("counts see what another connection wrote after the last count", "[job_store]") {
+  store_fixture writer;
+  db::connection conn;
+  db::file_identity id;
+  REQUIRE(db::open_library(writer.path, db::open_mode::existing_only, 5000, conn, id).ok());
+  jobs::job_store reader(conn);  // the API's reader: its own connection
+  jobs::queue_store::status_counts n;
+  REQUIRE(reader.counts(n).ok());
+  CHECK(n.queued == 0);
+  CHECK(n.library_files == 0);
+  writer.add();
+  jobs::scan_batch b;
+  b.job_id = "j";
+  b.scanned_at = "2026-01-01T00:00:00.000Z";
+  b.upserts.push_back({"/srv/a.mkv", "mkv", "2026-01-01T00:00:00.000Z", 1, 1});
+  long long marked = 0;
+  REQUIRE(writer.store->apply_scan_batch(b, marked).ok());
+  // A statement left on its row would keep the first count's snapshot: this count must not.
+  REQUIRE(reader.counts(n).ok());
+  CHECK(n.queued == 1);
+  CHECK(n.library_files == 1);
+  CHECK(n.library_missing == 0);
+}
+
 TEST_CASE("list filters by status, limits, and counts the whole match", "[job_store]") {
   store_fixture f;
   for (int i = 0; i < 5; ++i) f.add();
