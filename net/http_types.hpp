@@ -16,6 +16,7 @@ struct http_request {
   std::string query;   ///< after '?', may be empty
   std::string body;
   std::string authorization;  ///< the Authorization header, may be empty
+  std::string request_id;     ///< X-Request-ID as sent when usable, else generated (never empty)
 };
 
 /// A response; `headers` are extra fields (Allow, Retry-After, WWW-Authenticate, ...).

@@ -12,6 +12,8 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cmath>
+#include <cstdio>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -195,7 +197,11 @@ class session : public std::enable_shared_from_this<session> {
     keep_alive_ = req.keep_alive();
     version_ = req.version();  // an HTTP/1.0 client gets an HTTP/1.0 answer
     http_request r = to_http_request(req);
+    request_id_ = r.request_id;
+    method_ = r.method;
+    path_ = r.path;
     route rt = match(r.method, r.path);
+    api_ = rt.kind == route_kind::api;
     label_ = rt.label;
     method_label_ = net::method_label(r.method);
     if (overflow_ && rt.kind != route_kind::health && rt.kind != route_kind::readyz &&
@@ -279,6 +285,8 @@ class session : public std::enable_shared_from_this<session> {
     res->result(static_cast<unsigned>(r.status));
     res->set(http::field::content_type, r.content_type);
     res->set(http::field::cache_control, "no-store");
+    if (request_id_.empty()) request_id_ = new_request_id();  // a request that could not be read
+    res->set("X-Request-ID", request_id_);
     for (auto& [k, v] : r.headers) res->set(k, v);
     res->keep_alive(keep_alive_allowed && keep_alive_ && !overflow_ && !srv_->draining.load());
     if (head_) {
@@ -296,9 +304,10 @@ class session : public std::enable_shared_from_this<session> {
   }
 
   void on_write(beast::error_code ec, bool keep_alive) {
-    srv_->metrics.record(
-        method_label_, label_, status_,
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count());
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+    srv_->metrics.record(method_label_, label_, status_, seconds);
+    log_request(seconds);
     label_ = metric_route::other;
     method_label_ = metric_method::other;
     busy_ = false;
@@ -308,6 +317,28 @@ class session : public std::enable_shared_from_this<session> {
     srv_->request_finished();
     if (ec || !keep_alive) return close();
     wait_for_request();
+  }
+
+  // Contract §4: each /api/* request at info when it ends; probes, /metrics and the rest at debug.
+  void log_request(double seconds) {
+    auto level = api_ ? config::log_level::info : config::log_level::debug;
+    if (srv_->log.enabled(level)) {
+      double ms = std::round(seconds * 100000.0) / 100.0;  // 0.01 ms
+      std::string method = method_.empty() ? "-" : method_;
+      std::string path = path_.empty() ? "-" : path_;
+      char took[32];
+      std::snprintf(took, sizeof took, "%.2f", ms);
+      srv_->log.log(level, method + " " + path + " " + std::to_string(status_) + " " + took + " ms",
+                    {{"method", method},
+                     {"path", path},
+                     {"status", status_},
+                     {"duration_ms", ms},
+                     {"request_id", request_id_}});
+    }
+    request_id_.clear();
+    method_.clear();
+    path_.clear();
+    api_ = false;
   }
 
   void close() {
@@ -332,6 +363,8 @@ class session : public std::enable_shared_from_this<session> {
   unsigned version_ = 11;
   metric_route label_ = metric_route::other;
   metric_method method_label_ = metric_method::other;
+  std::string request_id_, method_, path_;  // of the request being answered, for its log record
+  bool api_ = false;
   int status_ = 0;
   std::chrono::steady_clock::time_point started_{};
   bool awaiting_ = false;

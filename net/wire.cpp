@@ -3,6 +3,9 @@
 
 #include <boost/asio/error.hpp>
 #include <boost/beast/core/error.hpp>
+#include <cstdint>
+#include <cstdio>
+#include <random>
 
 namespace vpo::net {
 
@@ -19,7 +22,30 @@ http_request to_http_request(wire_request& req) {
   if (q != std::string::npos) r.query = r.target.substr(q + 1);
   r.body = std::move(req.body());
   r.authorization = std::string(req[http::field::authorization]);
+  auto sent = req["X-Request-ID"];
+  r.request_id = usable_request_id(std::string_view(sent.data(), sent.size()));
+  if (r.request_id.empty()) r.request_id = new_request_id();
   return r;
+}
+
+std::string usable_request_id(std::string_view sent) {
+  if (sent.empty() || sent.size() > 128) return {};
+  for (char c : sent) {
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.' || c == ':' || c == '/' || c == '+' || c == '=';
+    if (!ok) return {};
+  }
+  return std::string(sent);
+}
+
+std::string new_request_id() {
+  // 64 random bits per thread-local generator: unique enough to find one request in the logs.
+  thread_local std::mt19937_64 gen{std::random_device{}()};
+  std::uint64_t hi = gen(), lo = gen();
+  char buf[33];
+  std::snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(hi),
+                static_cast<unsigned long long>(lo));
+  return buf;
 }
 
 std::optional<http_response> read_error_response(const boost::system::error_code& ec) {

@@ -5,6 +5,8 @@
 
 #include <boost/beast/http.hpp>
 #include <optional>
+#include <string>
+#include <string_view>
 
 #include "net/http_types.hpp"
 
@@ -13,8 +15,15 @@ namespace vpo::net {
 using wire_request = boost::beast::http::request<boost::beast::http::string_body>;
 
 /// The request as the router and the actors see it (method, target, path, query, body,
-/// Authorization). The body is moved out of `req`.
+/// Authorization, request id). The body is moved out of `req`.
 http_request to_http_request(wire_request& req);
+
+/// The client's X-Request-ID when it is usable as a log field and a header (1 to 128 of
+/// `A-Z a-z 0-9 - _ . : / + =`), else "" (then the server makes one).
+std::string usable_request_id(std::string_view sent);
+
+/// A new request id: 32 hex digits.
+std::string new_request_id();
 
 /// The answer to a request that failed to parse: 431 (header block over the limit), 413 (body
 /// over the limit), 400 (malformed). nullopt when the failure needs no answer (the client went

@@ -330,6 +330,55 @@ TEST_CASE("/metrics exposes the contract's families and counts requests", "[metr
   CHECK(d.stop(SIGTERM) == 0);
 }
 
+TEST_CASE("API requests are logged at info with their request id, probes only at debug",
+          "[http][logging]") {
+  daemon_process d;
+  d.start({"--log-format", "json"});
+  REQUIRE(d.proc().wait_for_stderr("\"message\":\"ready\"", 10s));
+  http_connection c(d.port());
+  auto mine = c.request("GET", "/api/jobs?limit=1", "", "X-Request-ID: trace-42\r\n");
+  REQUIRE(mine);
+  CHECK(mine->header("x-request-id") == "trace-42");
+  auto made = c.request("POST", "/api/jobs", "{nope");
+  REQUIRE(made);
+  CHECK(made->status == 400);
+  std::string generated = made->header("x-request-id");
+  CHECK(generated.size() == 32);
+  REQUIRE(c.request("GET", "/health"));
+  REQUIRE(c.request("GET", "/metrics"));
+  REQUIRE(d.proc().wait_for_stderr(generated, 5s));
+  CHECK(d.stop(SIGTERM) == 0);
+  int api = 0;
+  std::istringstream lines(d.proc().err());
+  for (std::string line; std::getline(lines, line);) {
+    auto j = nlohmann::json::parse(line);
+    if (!j.contains("request_id")) continue;
+    CHECK(j["path"] != "/health");  // probes and /metrics: debug, not shown at info
+    CHECK(j["path"] != "/metrics");
+    CHECK(j["level"] == "info");
+    CHECK(j["duration_ms"].is_number());
+    if (j["request_id"] == "trace-42") {
+      ++api;
+      CHECK(j["method"] == "GET");
+      CHECK(j["path"] == "/api/jobs");
+      CHECK(j["status"] == 200);
+    } else if (j["request_id"] == generated) {
+      ++api;
+      CHECK(j["method"] == "POST");
+      CHECK(j["status"] == 400);
+    }
+  }
+  CHECK(api == 2);
+}
+
+TEST_CASE("at debug level probes are logged too", "[http][logging]") {
+  daemon_process d;
+  REQUIRE(d.start_ready({"--log-level", "debug"}));
+  REQUIRE(http_get(d.port(), "/health"));
+  CHECK(d.proc().wait_for_stderr("DEBUG vpo.http: GET /health 200", 5s));
+  CHECK(d.stop(SIGTERM) == 0);
+}
+
 TEST_CASE("out of file descriptors: accepting pauses, open connections are served, it recovers",
           "[http]") {
   // A hard limit of 64 descriptors (the daemon cannot raise it) and 200 clients.
