@@ -8,7 +8,8 @@ build_pkgs=(g++ cmake ninja-build pkg-config ccache
   libcaf-dev libboost-dev libtomlplusplus-dev libspdlog-dev libfmt-dev catch2
   libsqlite3-dev libsystemd-dev nlohmann-json3-dev libcli11-dev systemd
   systemd-container dbus curl mmdebstrap  # the real-systemd test: nspawn, its bus, a client, a rootfs
-  dpkg-dev help2man)  # make package: dpkg-shlibdeps; the man page
+  dpkg-dev help2man  # make package: dpkg-shlibdeps; the man page
+  prometheus)  # promtool check metrics, and a real Prometheus scraping vpo (tests only)
 bench_pkgs=(wrk nginx-light curl)
 fuzz_pkgs=(clang-14 libclang-rt-14-dev llvm-14)
 tsan_pkgs=(dpkg-dev)  # apt-get source
@@ -50,5 +51,13 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 echo "vpo: installing Debian packages: ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
+# Packages with a service (prometheus) must not start it here: the tests run their own, on
+# loopback, and a host without systemd would start it through its init script. policy-rc.d
+# (invoke-rc.d's veto) for the time of the install, unless the machine has one already.
+policy=/usr/sbin/policy-rc.d
+if [[ ! -e $policy ]]; then
+  printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy"
+  trap 'rm -f "$policy"' EXIT
+fi
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
