@@ -9,7 +9,8 @@ build_pkgs=(g++ cmake ninja-build pkg-config ccache
   libsqlite3-dev libsystemd-dev nlohmann-json3-dev libcli11-dev systemd
   systemd-container dbus curl mmdebstrap  # the real-systemd test: nspawn, its bus, a client, a rootfs
   dpkg-dev help2man  # make package: dpkg-shlibdeps; the man page
-  prometheus)  # promtool check metrics, and a real Prometheus scraping vpo (tests only)
+  prometheus  # promtool check metrics, and a real Prometheus scraping vpo (tests only)
+  python3-yaml)  # tests/contrib/check_contrib.sh: the Kubernetes and Promtail YAML
 bench_pkgs=(wrk nginx-light curl)
 fuzz_pkgs=(clang-14 libclang-rt-14-dev llvm-14)
 tsan_pkgs=(dpkg-dev)  # apt-get source

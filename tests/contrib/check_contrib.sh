@@ -13,6 +13,25 @@ timeout=$(sed -n 's/.*shutdown_timeout = *\([0-9]*\).*/\1/p' "$k8s")
 (( grace > timeout + 2 )) || fail "terminationGracePeriodSeconds ($grace) <= shutdown_timeout + 2 ($timeout + 2)"
 grep -q 'bind = "0.0.0.0"' "$k8s" && { grep -q 'VPO_AUTH_TOKEN' "$k8s" || fail "public bind without VPO_AUTH_TOKEN"; }
 grep -q 'format = "json"' "$k8s" || fail "kubernetes config should log JSON"
+# Complete: everything it references is defined in it, and it parses as YAML.
+/usr/bin/python3 - "$k8s" "$root/contrib/loki/promtail.yaml" <<'PY' || fail "kubernetes/promtail YAML"
+import sys, yaml
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+kinds = {(d["kind"], d["metadata"]["name"]) for d in docs}
+for need in [("Secret", "vpo-auth"), ("PersistentVolumeClaim", "vpo-data"),
+             ("ConfigMap", "vpo-config"), ("Deployment", "vpo"), ("Service", "vpo")]:
+    assert need in kinds, f"missing {need}"
+pod = next(d for d in docs if d["kind"] == "Deployment")["spec"]["template"]["spec"]
+c = pod["containers"][0]
+assert c["livenessProbe"]["httpGet"]["path"] == "/livez"
+assert c["readinessProbe"]["httpGet"]["path"] == "/readyz"
+refs = {v["secretKeyRef"]["name"] for e in c.get("env", []) for v in [e.get("valueFrom", {})] if "secretKeyRef" in v}
+refs |= {v["persistentVolumeClaim"]["claimName"] for v in pod["volumes"] if "persistentVolumeClaim" in v}
+refs |= {v["configMap"]["name"] for v in pod["volumes"] if "configMap" in v}
+names = {n for _, n in kinds}
+assert refs <= names, f"references {refs - names} that the file does not define"
+yaml.safe_load(open(sys.argv[2]))
+PY
 
 unit="$root/contrib/systemd/vpo.service"
 service_config="$root/contrib/systemd/config.toml"
@@ -36,5 +55,6 @@ grep -qx "ListenStream=$bind:$port" "$root/contrib/systemd/vpo.socket" ||
 for field in timestamp level logger; do
   grep -q "vpo.$field" "$root/contrib/elk/vpo-ingest-pipeline.json" || fail "ELK pipeline misses $field"
   grep -q "$field: $field" "$root/contrib/loki/promtail.yaml" || fail "promtail pipeline misses $field"
+  grep -q "$field *= \"$field\"" "$root/contrib/loki/vpo.alloy" || fail "Alloy pipeline misses $field"
 done
 echo "contrib examples agree with the daemon"

@@ -216,11 +216,3 @@ TEST_CASE("the service config (/etc/vpo/config.toml) passes serve --check withou
              Catch::Matches(R"((.|\n)*database_path +/var/lib/vpo/library\.db +file\n(.|\n)*)"));
   CHECK_THAT(r.out, Catch::Matches(R"((.|\n)*logging\.format +json +file\n(.|\n)*)"));
 }
-
-TEST_CASE("the ELK ingest pipeline is valid JSON", "[contrib]") {
-  auto text = vpo::test::read_file(VPO_SOURCE_DIR "/contrib/elk/vpo-ingest-pipeline.json");
-  REQUIRE_FALSE(text.empty());
-  auto j = nlohmann::json::parse(text, nullptr, false);
-  REQUIRE_FALSE(j.is_discarded());
-  CHECK(j["processors"].is_array());
-}
