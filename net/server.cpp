@@ -107,9 +107,9 @@ class session : public std::enable_shared_from_this<session> {
   }
 
   /// On drain: a connection without a complete request header is idle and closes now; except a
-  /// new connection whose first request already waits in the kernel (it was accepted just before
-  /// the listener closed: with socket activation, that client would otherwise get an empty reply
-  /// where the next instance would have answered it). It is read and answered (Connection: close).
+  /// new connection whose first request has fully arrived, unparsed yet (it was accepted just
+  /// before the listener closed: with socket activation, that client would otherwise get an empty
+  /// reply where the next instance would have answered it). It is answered (Connection: close).
   void close_if_idle() {
     asio::post(stream_.get_executor(), [self = shared_from_this()] {
       if (!self->busy_ && !self->first_request_waiting()) self->close();
@@ -121,10 +121,20 @@ class session : public std::enable_shared_from_this<session> {
   }
 
  private:
+  // The first request of a new connection has fully arrived (its header block is complete, in
+  // our buffer or still in the kernel's) but is not parsed yet.
   bool first_request_waiting() {
     if (answered_any_ || closed_) return false;
-    beast::error_code ec;
-    return stream_.socket().available(ec) > 0 && !ec;
+    auto data = buffer_.data();
+    std::string_view have(static_cast<const char*>(data.data()), data.size());
+    if (have.find("\r\n\r\n") != std::string_view::npos) return true;
+    char peek[4096];
+    ssize_t n =
+        ::recv(stream_.socket().native_handle(), peek, sizeof peek, MSG_PEEK | MSG_DONTWAIT);
+    if (n <= 0) return false;
+    std::string joined(have);
+    joined.append(peek, static_cast<std::size_t>(n));
+    return joined.find("\r\n\r\n") != std::string::npos;
   }
 
   void wait_for_request() {
