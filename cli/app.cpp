@@ -100,6 +100,7 @@ int run_serve_command(const serve_options& opts) {
   if (!opts.check) net::block_daemon_signals();
   logging::setup(loaded.values.logging);
   logging::logger log("vpo.config");
+  for (const auto& n : loaded.notes) log.info(n.message, {{"key", n.key}});
   for (const auto& w : loaded.warnings) log.warn(w.message, {{"key", w.key}});
   int code = exit_code::ok;
   if (!loaded.errors.empty()) {

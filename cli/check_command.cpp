@@ -1,6 +1,7 @@
 // check_command.cpp: renders the `--check` report.
 #include "cli/check_command.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <iomanip>
 #include <sstream>
@@ -27,11 +28,20 @@ std::string check_report(const config::loaded_config& loaded) {
      << (loaded.config_file_loaded ? "loaded" : "not found, built-in defaults and env apply")
      << ")\n";
   os << "precedence: cli > file > env > default\n\n";
-  os << std::left << std::setw(30) << "key" << std::setw(40) << "value"
+  // Columns as wide as their longest entry (+2): a long path never runs into the origin.
+  std::size_t key_w = 3, value_w = 5;
+  for (const auto& v : loaded.shown) {
+    key_w = std::max(key_w, v.key.size());
+    value_w = std::max(value_w, v.value.size());
+  }
+  key_w += 2;
+  value_w += 2;
+  os << std::left << std::setw(static_cast<int>(key_w)) << "key"
+     << std::setw(static_cast<int>(value_w)) << "value"
      << "origin\n";
   for (const auto& v : loaded.shown)
-    os << std::left << std::setw(30) << v.key << std::setw(40) << v.value
-       << config::to_string(v.from) << "\n";
+    os << std::left << std::setw(static_cast<int>(key_w)) << v.key
+       << std::setw(static_cast<int>(value_w)) << v.value << config::to_string(v.from) << "\n";
 
   double t = loaded.values.server.shutdown_timeout;
   os << "\nshutdown timeline (server.shutdown_timeout = " << seconds(t) << "):\n"

@@ -15,8 +15,17 @@ else()  # another prefix (/usr/local, /opt/vpo): where systemd reads an administ
   set(vpo_unit_dir_default /etc/systemd/system)
   set(vpo_sysusers_dir_default /etc/sysusers.d)
 endif()
-set(VPO_SYSTEMD_UNIT_DIR "${vpo_unit_dir_default}" CACHE PATH "Where vpo.service goes")
-set(VPO_SYSUSERS_DIR "${vpo_sysusers_dir_default}" CACHE PATH "Where the sysusers.d entry goes")
+# Empty: follow the prefix (re-derived at every configure, so a changed prefix is followed).
+set(VPO_SYSTEMD_UNIT_DIR "" CACHE PATH "Where vpo.service goes (empty: from the prefix)")
+set(VPO_SYSUSERS_DIR "" CACHE PATH "Where the sysusers.d entry goes (empty: from the prefix)")
+set(vpo_unit_dir "${VPO_SYSTEMD_UNIT_DIR}")
+if(NOT vpo_unit_dir)
+  set(vpo_unit_dir "${vpo_unit_dir_default}")
+endif()
+set(vpo_sysusers_dir "${VPO_SYSUSERS_DIR}")
+if(NOT vpo_sysusers_dir)
+  set(vpo_sysusers_dir "${vpo_sysusers_dir_default}")
+endif()
 
 # The units name the binary and the config file: rewritten for this prefix (the checked-in ones
 # say /usr/bin/vpo and /etc/vpo/config.toml, the .deb's places).
@@ -30,8 +39,8 @@ file(WRITE "${vpo_generated}/vpo.service" "${vpo_unit}")
 
 install(TARGETS vpo RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(FILES "${vpo_generated}/vpo.service" contrib/systemd/vpo.socket
-        DESTINATION "${VPO_SYSTEMD_UNIT_DIR}")
-install(FILES contrib/systemd/vpo.sysusers DESTINATION "${VPO_SYSUSERS_DIR}" RENAME vpo.conf)
+        DESTINATION "${vpo_unit_dir}")
+install(FILES contrib/systemd/vpo.sysusers DESTINATION "${vpo_sysusers_dir}" RENAME vpo.conf)
 install(FILES contrib/systemd/config.toml DESTINATION "${CMAKE_INSTALL_FULL_SYSCONFDIR}/vpo")
 install(FILES contrib/bash-completion/vpo
         DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions)

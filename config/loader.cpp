@@ -63,7 +63,9 @@ const std::array<section_keys, 3> owned_sections{{
     {"logging", {"level", "format", "file", "include_stderr", "max_bytes", "backup_count"}},
     {"jobs",
      {"workers", "retention_days", "auto_purge", "temp_directory", "backup_original",
-      "log_compression_days", "log_deletion_days", "min_free_disk_percent"}},
+      "log_compression_days", "log_deletion_days", "min_free_disk_percent", "auto_prune_enabled",
+      "auto_prune_interval_hours", "disk_space_ratio_hevc", "disk_space_ratio_other",
+      "disk_space_buffer"}},
 }};
 
 using raw = std::variant<std::string, long long, double, bool>;
@@ -117,6 +119,10 @@ std::optional<std::string> check(const key_spec& spec, const raw& v) {
       return std::nullopt;
   }
   return std::nullopt;
+}
+
+bool is_blank(const std::string& s) {
+  return s.find_first_not_of(" \t\r\n") == std::string::npos;
 }
 
 bool is_string_kind(kind k) {
@@ -284,6 +290,7 @@ class loader {
     apply_env_layer(origins);
     apply_file_layer(origins);
     apply_cli_layer(origins);
+    if (out_.errors.empty()) check_exposure();
     for (std::size_t i = 0; i < specs.size(); ++i)
       out_.shown.push_back({specs[i].key, render(out_.values, specs[i]), origins[i]});
     return std::move(out_);
@@ -292,6 +299,19 @@ class loader {
  private:
   std::optional<std::string> env(const std::string& name) const {
     return in_.getenv ? in_.getenv(name) : std::nullopt;
+  }
+
+  // Cross-key rule, the same for `serve` and `--check`: a non-loopback bind needs a token, or
+  // the operator's explicit allow_unauthenticated. (The server checks the address it really got
+  // again, e.g. a socket systemd passes.) Not a usage error even when the bind is a flag: exit 1.
+  void check_exposure() {
+    const auto& s = out_.values.server;
+    if (s.auth_token || s.allow_unauthenticated || rules::bind_is_loopback(s.bind)) return;
+    error(origin::default_value, "server.bind",
+          "refusing to listen on " + s.bind + ":" + std::to_string(s.port) +
+              " without authentication: it is not a loopback address and server.auth_token is "
+              "unset. Set server.auth_token (or VPO_AUTH_TOKEN), bind 127.0.0.1, or set "
+              "server.allow_unauthenticated = true to accept the risk.");
   }
 
   std::string home_dir() const {
@@ -325,6 +345,9 @@ class loader {
   // Takes a typed value through the key's rule; returns true and applies it when valid.
   bool accept(std::size_t i, const raw& v, origin from, std::array<origin, specs.size()>& origins,
               const std::string& where, const std::string& shown_value, const std::string& fix) {
+    // A blank token means "no token here" (VPO's template writes `auth_token = ""`): the layer
+    // leaves the key as the layers below set it.
+    if (specs[i].type == kind::token && is_blank(std::get<std::string>(v))) return true;
     if (auto rule = check(specs[i], v)) {
       error(from, specs[i].key,
             where + " = " + shown_value + " (origin: " + to_string(from) +
@@ -343,6 +366,7 @@ class loader {
       std::string where = std::string("environment variable ") + specs[i].env;
       std::string shown = specs[i].secret ? "(value hidden)" : quoted(*text);
       std::string fix = std::string("Fix or unset ") + specs[i].env + ".";
+      if (text->empty() && specs[i].type == kind::token) continue;  // empty: no token
       if (text->empty()) {
         error(origin::env, specs[i].key,
               where + " is set but empty (origin: env): " + specs[i].key + " " +
@@ -474,6 +498,11 @@ class loader {
       std::string name(k.str());
       bool known = false;
       for (const auto& kk : owned.known) known = known || kk == name;
+      if (known && std::string(owned.section) == "logging" && name == "file")
+        out_.notes.push_back(
+            {origin::file, "logging.file",
+             position(v) + ": logging.file is VPO's log file; vpo serve logs to stderr (journald "
+                           "or the service manager keeps it), so the file is not written"});
       if (known) continue;
       std::string message = position(v) + ": unknown key " + owned.section + "." + name +
                             " in config file; it is ignored";

@@ -46,6 +46,7 @@ struct loaded_config {
   std::string config_path;
   origin config_path_origin = origin::default_value;
   bool config_file_loaded = false;
+  std::vector<problem> notes;     ///< INFO for the operator, e.g. VPO's logging.file is unused
   std::vector<problem> warnings;  ///< e.g. unknown keys in a section vpo owns
   std::vector<problem> errors;
 

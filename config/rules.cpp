@@ -89,6 +89,26 @@ std::optional<std::string> check_bind(const std::string& value) {
   return std::nullopt;
 }
 
+bool bind_is_loopback(const std::string& value) {
+  // As the server binds it: the first address the name resolves to (passive, TCP).
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* res = nullptr;
+  if (getaddrinfo(value.c_str(), nullptr, &hints, &res) != 0 || !res) return false;
+  bool loopback = false;
+  if (res->ai_family == AF_INET) {
+    auto* a = reinterpret_cast<const sockaddr_in*>(res->ai_addr);
+    loopback = (ntohl(a->sin_addr.s_addr) >> 24) == 127;
+  } else if (res->ai_family == AF_INET6) {
+    auto* a = reinterpret_cast<const sockaddr_in6*>(res->ai_addr);
+    loopback = IN6_IS_ADDR_LOOPBACK(&a->sin6_addr);
+  }
+  freeaddrinfo(res);
+  return loopback;
+}
+
 std::optional<std::string> check_path(std::string_view value) {
   if (value.empty()) return "must be a non-empty file path";
   if (value.find('\0') != std::string_view::npos) return "must not contain NUL bytes";

@@ -15,6 +15,9 @@ std::optional<std::string> check_workers(long long value);
 std::optional<std::string> check_shutdown_timeout(double value);
 std::optional<std::string> check_auth_token(std::string_view value);
 std::optional<std::string> check_bind(const std::string& value);
+/// Whether the address `server.bind` names (its first, as the server binds it) is a loopback
+/// address (127.0.0.0/8, ::1).
+bool bind_is_loopback(const std::string& value);
 std::optional<std::string> check_path(std::string_view value);
 
 /// Parses a level name in any case (`warn` is `warning`); nullopt when unknown.

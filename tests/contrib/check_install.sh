@@ -9,6 +9,12 @@ DESTDIR="$dest" cmake --install "$build" >/dev/null
 prefix=$(sed -n 's/^CMAKE_INSTALL_PREFIX:PATH=//p' "$build/CMakeCache.txt")
 unitdir=$(sed -n 's/^VPO_SYSTEMD_UNIT_DIR:PATH=//p' "$build/CMakeCache.txt")
 sysusers=$(sed -n 's/^VPO_SYSUSERS_DIR:PATH=//p' "$build/CMakeCache.txt")
+if [[ -z $unitdir ]]; then  # derived from the prefix, as cmake/install.cmake does
+  if [[ $prefix == /usr ]]; then unitdir=$(pkg-config --variable=systemdsystemunitdir systemd); else unitdir=/etc/systemd/system; fi
+fi
+if [[ -z $sysusers ]]; then
+  if [[ $prefix == /usr ]]; then sysusers=$(pkg-config --variable=sysusersdir systemd); else sysusers=/etc/sysusers.d; fi
+fi
 etc=$([[ $prefix == /usr ]] && echo /etc || echo "$prefix/etc")
 fail() { echo "install check failed: $*" >&2; exit 1; }
 for f in "$prefix/bin/vpo" "$unitdir/vpo.service" "$unitdir/vpo.socket" "$sysusers/vpo.conf" \

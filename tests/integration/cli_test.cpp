@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "tests/support/daemon.hpp"
 #include "tests/support/http_client.hpp"
@@ -203,6 +204,52 @@ TEST_CASE("the example config copied to ~/.vpo as the docs say works for a user 
   REQUIRE(d.wait_for_stderr("vpo.supervisor: ready", 10s));
   d.signal(SIGTERM);
   CHECK(d.wait(10s) == 0);
+}
+
+TEST_CASE(
+    "serve --check applies the cross-key rules serve applies: a non-loopback bind needs a token",
+    "[cli]") {
+  temp_dir home;
+  auto check = run(vpo_cmd(home, {"serve", "--check", "--bind", "0.0.0.0"}));
+  auto port = free_port();
+  auto serve = run(vpo_cmd(home, {"serve", "--bind", "0.0.0.0", "--port", std::to_string(port)}));
+  CHECK(check.code == 1);
+  CHECK(serve.code == 1);
+  CHECK_THAT(check.err, Catch::Contains("without authentication"));
+  // The same sentence, word for word (the port differs).
+  auto sentence = [](const std::string& err) {
+    auto at = err.find("without authentication");
+    return at == std::string::npos ? std::string() : err.substr(at, err.find('\n', at) - at);
+  };
+  CHECK(sentence(check.err) == sentence(serve.err));
+  CHECK(check.out.empty());  // no "configuration valid" report
+  auto allowed = run(vpo_cmd(home, {"serve", "--check", "--bind", "0.0.0.0"},
+                             {{"VPO_SERVER_ALLOW_UNAUTHENTICATED", "true"}}));
+  CHECK(allowed.code == 0);
+  auto token = run(vpo_cmd(home, {"serve", "--check", "--bind", "0.0.0.0"},
+                           {{"VPO_AUTH_TOKEN", "0123456789abcdef-token"}}));
+  CHECK(token.code == 0);
+}
+
+TEST_CASE("serve --check keeps its table aligned whatever a value's length", "[cli]") {
+  temp_dir home;
+  std::string long_path = home.path() + "/" + std::string(80, 'd') + "/check.db";
+  auto r = run(vpo_cmd(home, {"serve", "--check", "--db", long_path}));
+  REQUIRE(r.code == 0);
+  std::istringstream lines(r.out);
+  std::size_t origin_column = std::string::npos;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("key ", 0) == 0) origin_column = line.find("origin");
+    if (origin_column == std::string::npos || line.empty() || line.rfind("key ", 0) == 0) continue;
+    if (line.find(' ') == std::string::npos) break;
+    if (line.rfind("shutdown timeline", 0) == 0) break;
+    INFO(line);
+    CHECK(line.size() > origin_column);
+    CHECK(line[origin_column - 1] == ' ');  // the value never runs into the origin column
+    auto origin = line.substr(origin_column);
+    CHECK((origin == "cli" || origin == "file" || origin == "env" || origin == "default"));
+  }
+  CHECK(origin_column != std::string::npos);
 }
 
 TEST_CASE("the service config (/etc/vpo/config.toml) passes serve --check without warnings",

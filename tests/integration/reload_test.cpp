@@ -22,6 +22,16 @@ nlohmann::json health(std::uint16_t port) {
   return nlohmann::json::parse(r->body);
 }
 
+// Waits until /health's config_reload_error mentions `text`.
+bool reload_error_mentions(std::uint16_t port, const std::string& text) {
+  return eventually(
+      [&] {
+        auto e = health(port)["config_reload_error"];
+        return e.is_string() && e.get<std::string>().find(text) != std::string::npos;
+      },
+      5s);
+}
+
 // Waits until /health shows `count` applied reloads.
 bool reload_count_reaches(std::uint16_t port, int count) {
   return eventually([&] { return health(port)["config_reload_count"] == count; }, 5s);
@@ -86,10 +96,10 @@ TEST_CASE("SIGHUP with an invalid or missing file keeps the running configuratio
   cfg.write("config.toml", "[logging]\nlevel = \"debug\"\n[jobs]\nworkers = 0\n");
   d.proc().signal(SIGHUP);
   REQUIRE(d.proc().wait_for_stderr("config reload failed", 5s));
+  CHECK(reload_error_mentions(d.port(), "jobs.workers"));
   auto h = health(d.port());
   CHECK(h["status"] == "healthy");
   CHECK(h["config_reload_count"] == 0);
-  CHECK_THAT(h["config_reload_error"].get<std::string>(), Catch::Contains("jobs.workers"));
   CHECK(h["jobs"]["workers"] == 2);
   // The level stayed info: the probe above was not logged at debug.
   CHECK_THAT(d.proc().err(), !Catch::Contains("DEBUG"));
@@ -97,8 +107,7 @@ TEST_CASE("SIGHUP with an invalid or missing file keeps the running configuratio
   cfg.write("config.toml", "[logging\nlevel = \"debug\"\n");  // malformed TOML
   d.proc().signal(SIGHUP);
   REQUIRE(eventually([&] { return count_of(d.proc().err(), "config reload failed") == 2; }, 5s));
-  CHECK_THAT(health(d.port())["config_reload_error"].get<std::string>(),
-             Catch::Contains("config.toml:1"));
+  CHECK(reload_error_mentions(d.port(), "config.toml:1"));
 
   std::remove(file.c_str());
   d.proc().signal(SIGHUP);
@@ -203,11 +212,10 @@ TEST_CASE("SIGHUP that would remove the token from a non-loopback listener is re
   cfg.write("config.toml", "[logging]\nlevel = \"debug\"\n");  // no token any more
   d.proc().signal(SIGHUP);
   REQUIRE(d.proc().wait_for_stderr("config reload failed", 5s));
-  CHECK_THAT(d.proc().err(), Catch::Contains("which is not a loopback address"));
+  CHECK_THAT(d.proc().err(), Catch::Contains("not a loopback address"));
   CHECK(http_get(d.port(), "/api/jobs")->status == 401);  // still protected
-  auto h = health(d.port());
-  CHECK(h["config_reload_count"] == 0);
-  CHECK_THAT(h["config_reload_error"].get<std::string>(), Catch::Contains("server.auth_token"));
+  CHECK(reload_error_mentions(d.port(), "server.auth_token"));
+  CHECK(health(d.port())["config_reload_count"] == 0);
   CHECK_THAT(d.proc().err(), !Catch::Contains("DEBUG"));  // nothing of it was applied
   CHECK(d.stop(SIGTERM) == 0);
 }

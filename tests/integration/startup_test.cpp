@@ -113,7 +113,9 @@ TEST_CASE("a port in use fails start-up with exit 1", "[startup]") {
 
 TEST_CASE("an address this machine does not have fails start-up with exit 1", "[startup]") {
   temp_dir home;
-  // 192.0.2.0/24 is TEST-NET-1: never assigned to a real interface.
+  // 192.0.2.0/24 is TEST-NET-1: never assigned to a real interface. (With a token: a
+  // non-loopback bind without one is refused before any bind is tried.)
+  home.write(".vpo/config.toml", "[server]\nauth_token = \"0123456789abcdef-token\"\n");
   auto r = serve_once(home, {"--bind", "192.0.2.1"});
   check_one_clear_error(r, "192.0.2.1");
   CHECK_THAT(r.err, Catch::Contains("--bind"));

@@ -150,6 +150,30 @@ TEST_CASE("auth_token and allow_unauthenticated come from file or env, file winn
   CHECK_FALSE(c.values.server.allow_unauthenticated);
 }
 
+TEST_CASE("a blank auth_token or an empty VPO_AUTH_TOKEN means no token, as VPO's template says",
+          "[config]") {
+  fixture f;
+  f.write_config("[server]\nauth_token = \"\"\n");
+  auto c = f.run();
+  REQUIRE(all_errors(c) == "");
+  CHECK_FALSE(c.values.server.auth_token.has_value());
+  CHECK(shown(c, "server.auth_token").value == "(unset)");
+  f.env["VPO_AUTH_TOKEN"] = "";
+  c = f.run();
+  REQUIRE(all_errors(c) == "");
+  CHECK_FALSE(c.values.server.auth_token.has_value());
+  // A blank file value does not hide a token the environment sets: it sets nothing.
+  f.write_config("[server]\nauth_token = \"   \"\n");
+  f.env["VPO_AUTH_TOKEN"] = "env-token-0123456789";
+  c = f.run();
+  REQUIRE(all_errors(c) == "");
+  CHECK(c.values.server.auth_token == std::optional<std::string>("env-token-0123456789"));
+  CHECK(shown(c, "server.auth_token").from == origin::env);
+  // A short non-blank token is still an error.
+  f.write_config("[server]\nauth_token = \"short\"\n");
+  CHECK_THAT(all_errors(f.run()), Catch::Contains("at least 16 characters"));
+}
+
 TEST_CASE("the config path comes from --config, else VPO_CONFIG_PATH, else VPO_DATA_DIR",
           "[config]") {
   fixture f;
@@ -343,6 +367,12 @@ max_files = 10
 [jobs]
 retention_days = 30
 workers = 3
+auto_prune_enabled = true
+auto_prune_interval_hours = 24
+disk_space_ratio_hevc = 0.5
+disk_space_ratio_other = 0.8
+disk_space_buffer = 1.2
+min_free_disk_percent = 5
 [logging]
 level = "debug"
 file = "/var/log/vpo.log"
@@ -350,6 +380,8 @@ file = "/var/log/vpo.log"
   auto c = f.run();
   REQUIRE(all_errors(c) == "");
   CHECK(c.warnings.empty());
+  REQUIRE(c.notes.size() == 1);  // logging.file: one INFO, serve logs to stderr
+  CHECK_THAT(c.notes[0].message, Catch::Contains("vpo serve logs to stderr"));
   CHECK(c.values.jobs.workers == 3);
   CHECK(c.values.database_path == "/var/lib/vpo/library.db");
 }
