@@ -2,12 +2,15 @@
 #include "cli/app.hpp"
 
 #include <CLI/CLI.hpp>
+#include <cctype>
 #include <iostream>
+#include <optional>
 
 #include "cli/check_command.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/serve_command.hpp"
 #include "config/loader.hpp"
+#include "config/rules.hpp"
 #include "logging/log.hpp"
 #include "logging/setup.hpp"
 #include "net/signals.hpp"
@@ -115,6 +118,62 @@ int run_serve_command(const serve_options& opts) {
   return code;
 }
 
+std::string joined(const std::vector<std::string>& words) {
+  std::string out;
+  for (const auto& w : words) out += (out.empty() ? "" : ", ") + w;
+  return out;
+}
+
+bool looks_like_value(const std::string& arg) {  // "-1" is a (bad) value, not an option
+  return arg.size() > 1 && arg[0] == '-' &&
+         (std::isdigit(static_cast<unsigned char>(arg[1])) || arg[1] == '.');
+}
+
+// What CLI11's own messages leave unclear: an unknown command, a mistyped option, an option
+// without its value. Each message names what is wrong and what would be right; nullopt when
+// the command line looks fine (CLI11 then parses it).
+std::optional<std::string> explain_usage(CLI::App& app, int argc, char** argv) {
+  std::vector<std::string> commands;
+  for (const auto* s : app.get_subcommands({})) commands.push_back(s->get_name());
+  if (argc < 2) return "a command is required (" + joined(commands) + ")";
+  std::string first = argv[1];
+  if (first.rfind('-', 0) == 0) return std::nullopt;  // --help, --version: CLI11's
+  CLI::App* sub = nullptr;
+  for (auto* s : app.get_subcommands({}))
+    if (s->get_name() == first) sub = s;
+  if (!sub) {
+    std::string best = config::rules::closest(first, commands);
+    return "unknown command '" + first + "'" +
+           (best.empty() ? "" : " (did you mean '" + best + "'?)") +
+           "; commands: " + joined(commands);
+  }
+  std::vector<std::string> names;
+  for (const auto* opt : sub->get_options()) {
+    for (const auto& n : opt->get_lnames()) names.push_back("--" + n);
+    for (const auto& n : opt->get_snames()) names.push_back("-" + n);
+  }
+  for (int i = 2; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--") break;
+    if (arg.size() < 2 || arg[0] != '-' || looks_like_value(arg)) continue;
+    std::string name = arg.substr(0, arg.find('='));
+    const CLI::Option* opt = sub->get_option_no_throw(name);
+    if (!opt) {
+      std::string best = config::rules::closest(name, names);
+      return "unknown option '" + name + "' for 'vpo " + first + "'" +
+             (best.empty() ? "" : " (did you mean '" + best + "'?)");
+    }
+    bool takes_value = opt->get_items_expected_min() > 0;
+    if (!takes_value || arg.find('=') != std::string::npos) continue;
+    bool has_value = i + 1 < argc && (argv[i + 1][0] != '-' || looks_like_value(argv[i + 1]));
+    if (!has_value)
+      return "option " + name + " needs a value: " + opt->get_type_name() + " (" +
+             opt->get_description() + ")";
+    ++i;  // its value
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 int run(int argc, char** argv) {
@@ -128,6 +187,13 @@ int run(int argc, char** argv) {
                                        "Run the daemon in the foreground until "
                                        "SIGTERM/SIGINT (systemd/Kubernetes friendly)");
   define_serve(*serve, opts);
+  if (auto problem = explain_usage(app, argc, argv)) {
+    std::cerr << "vpo: usage error: " << *problem << "\n"
+              << "Run '"
+              << (argc > 1 && std::string(argv[1]) == "serve" ? "vpo serve --help" : "vpo --help")
+              << "' for usage.\n";
+    return exit_code::usage;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -253,21 +253,6 @@ std::string toml_text(const toml::node& node) {
   return os.str();
 }
 
-std::size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t prev = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      std::size_t cur = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      prev = cur;
-    }
-  }
-  return row[b.size()];
-}
-
 class loader {
  public:
   explicit loader(const load_input& in) : in_(in) {}
@@ -506,12 +491,7 @@ class loader {
       if (known) continue;
       std::string message = position(v) + ": unknown key " + owned.section + "." + name +
                             " in config file; it is ignored";
-      std::string best;
-      std::size_t best_distance = 3;
-      for (const auto& kk : owned.known) {
-        auto d = edit_distance(name, kk);
-        if (d < best_distance) best = kk, best_distance = d;
-      }
+      std::string best = rules::closest(name, owned.known);
       if (!best.empty())
         message += " (did you mean " + std::string(owned.section) + "." + best + "?)";
       out_.warnings.push_back({origin::file, std::string(owned.section) + "." + name, message});

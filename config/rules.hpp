@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "config/settings.hpp"
 
@@ -18,6 +19,12 @@ std::optional<std::string> check_bind(const std::string& value);
 /// Whether the address `server.bind` names (its first, as the server binds it) is a loopback
 /// address (127.0.0.0/8, ::1).
 bool bind_is_loopback(const std::string& value);
+
+/// Levenshtein distance (for "did you mean" suggestions).
+std::size_t edit_distance(std::string_view a, std::string_view b);
+
+/// The candidate closest to `word` within two edits, or "" (for "did you mean").
+std::string closest(std::string_view word, const std::vector<std::string>& candidates);
 std::optional<std::string> check_path(std::string_view value);
 
 /// Parses a level name in any case (`warn` is `warning`); nullopt when unknown.

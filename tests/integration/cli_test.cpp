@@ -252,6 +252,37 @@ TEST_CASE("serve --check keeps its table aligned whatever a value's length", "[c
   CHECK(origin_column != std::string::npos);
 }
 
+TEST_CASE("usage errors say what is wrong and what would be right: exit 2", "[cli]") {
+  temp_dir home;
+  struct row {
+    std::vector<std::string> args;
+    std::string says;
+  };
+  for (const auto& r : std::vector<row>{
+           {{"scan", "/x"}, "unknown command 'scan'; commands: serve"},
+           {{"serv"}, "unknown command 'serv' (did you mean 'serve'?)"},
+           {{}, "a command is required (serve)"},
+           {{"serve", "--prot", "9000"},
+            "unknown option '--prot' for 'vpo serve' (did you mean "
+            "'--port'?)"},
+           {{"serve", "--wrokers=3"},
+            "unknown option '--wrokers' for 'vpo serve' (did you mean '--workers'?)"},
+           {{"serve", "--port"}, "option --port needs a value: N (TCP port, 1..65535"},
+           {{"serve", "--check", "-p"}, "option -p needs a value: N"},
+           {{"serve", "--log-level"}, "option --log-level needs a value: LEVEL (debug, info"},
+       }) {
+    auto res = run(vpo_cmd(home, r.args));
+    INFO(res.err);
+    CHECK(res.code == 2);
+    CHECK_THAT(res.err, Catch::Contains("vpo: usage error: " + r.says));
+    CHECK(res.out.empty());
+  }
+  // A negative number is a (bad) value, not an option: the usual value error, exit 2.
+  auto neg = run(vpo_cmd(home, {"serve", "--check", "--port", "-1"}));
+  CHECK(neg.code == 2);
+  CHECK_THAT(neg.err, Catch::Contains("server.port"));
+}
+
 TEST_CASE("the service config (/etc/vpo/config.toml) passes serve --check without warnings",
           "[cli]") {
   temp_dir home;
