@@ -1,6 +1,7 @@
 // jobs_api.cpp: validation of job requests and JSON rendering (nlohmann lives here only).
 #include "actors/jobs_api.hpp"
 
+#include <cerrno>
 #include <nlohmann/json.hpp>
 
 namespace vpo::actors {
@@ -76,14 +77,24 @@ std::variant<job_query, net::http_response> parse_list(const net::http_request& 
       if (!jobs::is_status(value))
         return invalid("status", "must be one of queued, running, completed, failed, cancelled");
       q.status = value;
+    } else if (key == "type") {
+      if (value != "scan") return invalid("type", "must be a job type (scan)");
+      q.type = value;
     } else if (key == "limit") {
       char* end = nullptr;
       long v = std::strtol(value.c_str(), &end, 10);
       if (value.empty() || *end != '\0' || v < 1 || v > 1000)
         return invalid("limit", "must be an integer from 1 to 1000");
       q.limit = static_cast<int>(v);
+    } else if (key == "offset") {
+      char* end = nullptr;
+      errno = 0;
+      long long v = std::strtoll(value.c_str(), &end, 10);
+      if (value.empty() || *end != '\0' || errno != 0 || v < 0 || v > 1000000000)
+        return invalid("offset", "must be an integer from 0 to 1000000000");
+      q.offset = v;
     } else {
-      return invalid(key, "is not a known query parameter (status, limit)");
+      return invalid(key, "is not a known query parameter (status, type, limit, offset)");
     }
   }
   return q;

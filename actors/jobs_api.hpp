@@ -14,10 +14,12 @@ namespace vpo::actors {
 /// What the gateway asks job_queue.
 struct job_query {
   enum class op { create, list, get, cancel } what = op::list;
-  jobs::job_spec spec;  ///< create
-  std::string id;       ///< get, cancel
-  std::string status;   ///< list filter; empty = any
-  int limit = 100;      ///< list
+  jobs::job_spec spec;   ///< create
+  std::string id;        ///< get, cancel
+  std::string status;    ///< list filter; empty = any
+  std::string type;      ///< list filter; empty = any
+  int limit = 100;       ///< list
+  long long offset = 0;  ///< list: matches skipped (newest first)
 };
 
 /// job_queue's answer.

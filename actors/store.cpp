@@ -173,7 +173,7 @@ job_answer on_read(reader_state& st, const job_query& q) {
   if (!store) {
     s = not_open();
   } else if (q.what == job_query::op::list) {
-    s = store->list(q.status, q.limit, a.jobs, a.total);
+    s = store->list({q.status, q.type, q.limit, q.offset}, a.jobs, a.total);
   } else {
     std::optional<jobs::job> j;
     s = store->get(q.id, j);

@@ -53,7 +53,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       break;
     case net::route_kind::metrics: {
       net::http_metrics m;
-      m.record(rt.label, 200, 0.001);
+      m.record(net::method_label(r.method), rt.label, 200, 0.001);
       net::render_metrics(snap, 1.5, m);
       break;
     }

@@ -17,7 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string query = input.substr(0, nl);
   std::string body = nl == std::string::npos ? "" : input.substr(nl + 1);
 
-  net::http_request post{"POST", "/api/jobs", "/api/jobs", "", body, ""};
+  net::http_request post{"POST", "/api/jobs", "/api/jobs", "", body, "", "fuzz"};
   auto created = actors::parse_job_request(post);
   if (auto* res = std::get_if<net::http_response>(&created)) {
     fuzz::check_response(*res);
@@ -30,12 +30,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (c < 0x20 || c == 0x7f) fuzz::violated("control character in path", body);
     if (q.spec.priority < 0 || q.spec.priority > 1000) fuzz::violated("priority", body);
   }
-  net::http_request list{"GET", "/api/jobs?" + query, "/api/jobs", query, "", ""};
+  net::http_request list{"GET", "/api/jobs?" + query, "/api/jobs", query, "", "", "fuzz"};
   auto listed = actors::parse_job_request(list);
   if (auto* res = std::get_if<net::http_response>(&listed)) fuzz::check_response(*res);
   for (const char* suffix : {"", "/cancel"}) {
     std::string path = "/api/jobs/" + query + suffix;
-    net::http_request one{*suffix ? "POST" : "GET", path, path, "", "", ""};
+    net::http_request one{*suffix ? "POST" : "GET", path, path, "", "", "", "fuzz"};
     auto parsed = actors::parse_job_request(one);
     if (auto* res = std::get_if<net::http_response>(&parsed)) fuzz::check_response(*res);
   }

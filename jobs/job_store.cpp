@@ -80,11 +80,12 @@ struct job_store::statements {
                "UPDATE jobs SET status = 'cancelled', completed_at = ? "
                "WHERE id = ? AND status = 'queued'"),
         get(c, select(" FROM jobs WHERE id = ?")),
-        list_all(c, select(" FROM jobs ORDER BY created_at DESC, rowid DESC LIMIT ?")),
-        list_status(c, select(" FROM jobs WHERE status = ? ORDER BY created_at DESC, rowid DESC "
-                              "LIMIT ?")),
-        count_all(c, "SELECT count(*) FROM jobs"),
-        count_status(c, "SELECT count(*) FROM jobs WHERE status = ?"),
+        list_matching(c, select(" FROM jobs WHERE (?1 IS NULL OR status = ?1) AND "
+                                "(?2 IS NULL OR job_type = ?2) ORDER BY created_at DESC, rowid DESC "
+                                "LIMIT ?3 OFFSET ?4")),
+        count_matching(c,
+                       "SELECT count(*) FROM jobs WHERE (?1 IS NULL OR status = ?1) AND "
+                       "(?2 IS NULL OR job_type = ?2)"),
         count_by_status(c, "SELECT status, count(*) FROM jobs GROUP BY status"),
         count_files(c, "SELECT count(*), coalesce(sum(missing), 0) FROM files"),
         upsert_many(c, upsert_rows_sql(upsert_group)),
@@ -98,9 +99,8 @@ struct job_store::statements {
                      "UPDATE files SET missing = 1, missing_since = ? WHERE path = ? AND "
                      "missing = 0") {}
 
-  db::statement insert, claim, progress, finish, requeue, unclaim, cancel, get, list_all,
-      list_status, count_all, count_status, count_by_status, count_files, upsert_many, upsert_file,
-      missing_path;
+  db::statement insert, claim, progress, finish, requeue, unclaim, cancel, get, list_matching,
+      count_matching, count_by_status, count_files, upsert_many, upsert_file, missing_path;
 };
 
 namespace {
@@ -250,16 +250,20 @@ db::status job_store::get(const std::string& id, std::optional<job>& out) {
   return {};
 }
 
-db::status job_store::list(const std::string& status, int limit, std::vector<job>& out,
-                           long long& total) {
+db::status job_store::list(const list_filter& f, std::vector<job>& out, long long& total) {
   out.clear();
-  auto& s = status.empty()
-                ? st_->list_all.reset().bind(1, static_cast<long long>(limit))
-                : st_->list_status.reset().bind(1, status).bind(2, static_cast<long long>(limit));
+  auto or_null = [](const std::string& v) {
+    return v.empty() ? std::optional<std::string>() : std::optional<std::string>(v);
+  };
+  auto& s = st_->list_matching.reset()
+                .bind(1, or_null(f.status))
+                .bind(2, or_null(f.type))
+                .bind(3, static_cast<long long>(f.limit))
+                .bind(4, f.offset);
   int rc;
   while ((rc = s.step()) == SQLITE_ROW) out.push_back(read_job(s));
   if (rc != SQLITE_DONE) return s.failure(rc, "cannot list jobs");
-  auto& c = status.empty() ? st_->count_all.reset() : st_->count_status.reset().bind(1, status);
+  auto& c = st_->count_matching.reset().bind(1, or_null(f.status)).bind(2, or_null(f.type));
   rc = c.step();
   if (rc != SQLITE_ROW) return c.failure(rc, "cannot count jobs");
   total = c.column_int(0);

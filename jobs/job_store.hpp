@@ -27,8 +27,7 @@ class job_store final : public queue_store {
   db::status recover(int max_attempts, recovery& out) override;
   db::status apply_scan_batch(const scan_batch& b, long long& missing_marked) override;
   db::status get(const std::string& id, std::optional<job>& out) override;
-  db::status list(const std::string& status, int limit, std::vector<job>& out,
-                  long long& total) override;
+  db::status list(const list_filter& filter, std::vector<job>& out, long long& total) override;
   db::status counts(status_counts& out) override;
 
  private:

@@ -54,9 +54,16 @@ class queue_store {
 
   // ---- reads (any connection; the API reads on its own) ----
   virtual db::status get(const std::string& id, std::optional<job>& out) = 0;
-  /// Jobs matching `status` (any when empty), newest first, at most `limit`; `total` counts all.
-  virtual db::status list(const std::string& status, int limit, std::vector<job>& out,
-                          long long& total) = 0;
+  /// Which jobs a list returns: the filters (empty: any), then a page of them.
+  struct list_filter {
+    std::string status;
+    std::string type;
+    int limit = 100;
+    long long offset = 0;
+  };
+  /// Jobs matching the filter, newest first, `limit` of them after skipping `offset`; `total`
+  /// counts every match (the whole match, not the page).
+  virtual db::status list(const list_filter& filter, std::vector<job>& out, long long& total) = 0;
   /// How many jobs are in each status, and how many files the library holds (and of those,
   /// missing).
   struct status_counts {

@@ -65,6 +65,22 @@ TEST_CASE("a scan job runs end to end and re-scanning is idempotent", "[jobs]") 
   auto l = json::parse(list->body);
   CHECK(l["total"] == 2);
   CHECK(l["jobs"].size() == 1);
+  // The second page: the older job; `type` filters; past the end, an empty page.
+  auto older = json::parse(
+      http_get(d.port(), "/api/jobs?status=completed&type=scan&limit=1&offset=1")->body);
+  CHECK(older["total"] == 2);
+  REQUIRE(older["jobs"].size() == 1);
+  CHECK(older["jobs"][0]["id"] != l["jobs"][0]["id"]);
+  auto past = json::parse(http_get(d.port(), "/api/jobs?offset=2")->body);
+  CHECK(past["jobs"].empty());
+  CHECK(past["total"] == 2);
+  for (const char* bad :
+       {"/api/jobs?offset=-1", "/api/jobs?offset=x", "/api/jobs?type=transcode"}) {
+    auto r = http_get(d.port(), bad);
+    REQUIRE(r);
+    CHECK(r->status == 400);
+    CHECK(json::parse(r->body)["code"] == "INVALID_FIELD");
+  }
   auto health = json::parse(http_get(d.port(), "/health")->body);
   CHECK(health["jobs"] == json{{"queued", 0}, {"running", 0}, {"workers", 2}});
   auto metrics = http_get(d.port(), "/metrics");

@@ -271,12 +271,24 @@ TEST_CASE("list filters by status, limits, and counts the whole match", "[job_st
   REQUIRE(f.store->claim_next(1, c).ok());
   std::vector<jobs::job> out;
   long long total = 0;
-  REQUIRE(f.store->list("queued", 2, out, total).ok());
+  REQUIRE(f.store->list({"queued", "", 2, 0}, out, total).ok());
   CHECK(out.size() == 2);
   CHECK(total == 4);
-  REQUIRE(f.store->list("", 100, out, total).ok());
+  REQUIRE(f.store->list({"", "", 100, 0}, out, total).ok());
   CHECK(out.size() == 5);
   CHECK(total == 5);
+  // Pages: newest first, `offset` skips, `total` counts the whole match.
+  std::vector<jobs::job> page1, page2, all;
+  REQUIRE(f.store->list({"", "scan", 3, 0}, page1, total).ok());
+  REQUIRE(f.store->list({"", "scan", 3, 3}, page2, total).ok());
+  REQUIRE(f.store->list({"", "", 100, 0}, all, total).ok());
+  REQUIRE(page1.size() == 3);
+  REQUIRE(page2.size() == 2);
+  CHECK(total == 5);
+  for (std::size_t i = 0; i < 5; ++i) CHECK((i < 3 ? page1[i] : page2[i - 3]).id == all[i].id);
+  REQUIRE(f.store->list({"", "transcode", 100, 0}, out, total).ok());
+  CHECK(out.empty());
+  CHECK(total == 0);
   jobs::job_store::status_counts n;
   REQUIRE(f.store->counts(n).ok());
   CHECK(n.queued == 4);
