@@ -32,7 +32,9 @@ struct db_handle {
     auto s = db::open_library(path, db::open_mode::existing_only, 5000, fresh, id);
     if (!s.ok()) return s;
     conn = std::move(fresh);
-    store = std::make_unique<jobs::job_store>(conn);
+    auto js = std::make_unique<jobs::job_store>(conn);
+    if (auto p = js->prepared(); !p.ok()) return p;
+    store = std::move(js);
     return {};
   }
   ~db_handle() { store.reset(); }

@@ -80,9 +80,10 @@ struct job_store::statements {
                "UPDATE jobs SET status = 'cancelled', completed_at = ? "
                "WHERE id = ? AND status = 'queued'"),
         get(c, select(" FROM jobs WHERE id = ?")),
-        list_matching(c, select(" FROM jobs WHERE (?1 IS NULL OR status = ?1) AND "
-                                "(?2 IS NULL OR job_type = ?2) ORDER BY created_at DESC, rowid DESC "
-                                "LIMIT ?3 OFFSET ?4")),
+        list_matching(c,
+                      select(" FROM jobs WHERE (?1 IS NULL OR status = ?1) AND "
+                             "(?2 IS NULL OR job_type = ?2) ORDER BY created_at DESC, rowid DESC "
+                             "LIMIT ?3 OFFSET ?4")),
         count_matching(c,
                        "SELECT count(*) FROM jobs WHERE (?1 IS NULL OR status = ?1) AND "
                        "(?2 IS NULL OR job_type = ?2)"),
@@ -101,6 +102,15 @@ struct job_store::statements {
 
   db::statement insert, claim, progress, finish, requeue, unclaim, cancel, get, list_matching,
       count_matching, count_by_status, count_files, upsert_many, upsert_file, missing_path;
+
+  // The first statement that did not prepare (a schema the code does not match): "" when all did.
+  std::string first_error() const {
+    for (const db::statement* s : {&insert, &claim, &progress, &finish, &requeue, &unclaim, &cancel,
+                                   &get, &list_matching, &count_matching, &count_by_status,
+                                   &count_files, &upsert_many, &upsert_file, &missing_path})
+      if (!s->error().empty()) return s->error();
+    return {};
+  }
 };
 
 namespace {
@@ -113,6 +123,16 @@ struct durable {
   db::connection& c_;
 };
 }  // namespace
+
+db::status job_store::prepared() const {
+  auto e = st_->first_error();
+  if (e.empty()) return {};
+  db::status s;
+  s.code = SQLITE_ERROR;
+  s.error = "the job store's statements do not prepare on this database (" + e +
+            "): the library's schema is not the one this vpo expects";
+  return s;
+}
 
 job_store::job_store(db::connection& c) : c_(c), st_(std::make_unique<statements>(c)) {
   // db_health checkpoints every 500 ms (passive, off the write path); committing only checkpoints

@@ -29,6 +29,9 @@ class job_store final : public queue_store {
   db::status get(const std::string& id, std::optional<job>& out) override;
   db::status list(const list_filter& filter, std::vector<job>& out, long long& total) override;
   db::status counts(status_counts& out) override;
+  /// Whether every statement prepared; an error names the first that did not (check it before
+  /// any other call: an unprepared statement must never be run).
+  db::status prepared() const;
 
  private:
   struct statements;

@@ -389,3 +389,15 @@ TEST_CASE("schema v1 databases migrate to v2, keeping an existing VPO jobs table
   CHECK(old->attempts == 0);
   CHECK(old->type == "transcode");
 }
+
+TEST_CASE("a jobs table the code does not match is reported, never run", "[job_store]") {
+  store_fixture f;
+  CHECK(f.store->prepared().ok());
+  f.store.reset();
+  REQUIRE(f.conn.exec("ALTER TABLE jobs RENAME COLUMN job_type TO kind").ok());
+  jobs::job_store mismatched(f.conn);
+  auto p = mismatched.prepared();
+  CHECK_FALSE(p.ok());
+  CHECK_THAT(p.error, Catch::Contains("job_type"));  // what SQLite says is missing
+  CHECK_THAT(p.error, Catch::Contains("schema"));
+}
