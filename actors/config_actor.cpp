@@ -156,7 +156,9 @@ caf::behavior config_impl(config_actor* self, config::settings settings, config:
 
 caf::actor spawn_config_actor(caf::actor_system& sys, config::settings settings,
                               config::load_input input, bool file_loaded) {
-  return sys.spawn(config_impl, std::move(settings), std::move(input), file_loaded);
+  // Detached: a reload reads the file and may resolve server.bind (DNS); that must never hold
+  // one of the two scheduler threads.
+  return sys.spawn<caf::detached>(config_impl, std::move(settings), std::move(input), file_loaded);
 }
 
 }  // namespace vpo::actors

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -61,7 +62,8 @@ double start_time_seconds() {
     std::string field;
     unsigned long long ticks = 0;
     for (int i = 3; i <= 22 && fields >> field; ++i)
-      if (i == 22) ticks = std::stoull(field);
+      if (i == 22)
+        ticks = std::strtoull(field.c_str(), nullptr, 10);  // never throws on the io thread
     std::ifstream proc_stat("/proc/stat");
     unsigned long long btime = 0;
     for (std::string key; proc_stat >> key;) {
