@@ -66,6 +66,11 @@ void apply(config_actor* self, const config::settings& next,
               {{"config_reload_count", static_cast<long long>(status.count)}});
   if (next.jobs.workers != st.running.jobs.workers && st.jobs)
     self->send(st.jobs, workers_atom::value, static_cast<std::int32_t>(next.jobs.workers));
+  if ((next.jobs.retention_days != st.running.jobs.retention_days ||
+       next.jobs.auto_purge != st.running.jobs.auto_purge) &&
+      st.jobs)
+    self->send(st.jobs, retention_atom::value, static_cast<std::int32_t>(next.jobs.retention_days),
+               next.jobs.auto_purge);
   if (next.logging.level != st.running.logging.level ||
       next.logging.format != st.running.logging.format)
     logging::setup(next.logging);

@@ -8,6 +8,7 @@
 #include "actors/messages.hpp"
 #include "actors/unexpected.hpp"
 #include "logging/log.hpp"
+#include "net/rate_limit.hpp"
 #include "net/server.hpp"
 #include "net/systemd_notify.hpp"
 
@@ -18,6 +19,7 @@ struct gateway_state {
   http_gateway_options options;
   caf::actor jobs;
   std::unique_ptr<net::server> server;
+  net::rate_limiter limiter;
   net::health_snapshot snapshot;
   bool database_readable = false;
   std::chrono::microseconds watchdog{0};  // half of systemd's WATCHDOG_USEC; 0: off
@@ -81,6 +83,8 @@ std::string on_config_update(gateway* self, const config_update& u) {
            "true) and reload again.";
   st.options.auth_token = u.settings.server.auth_token;
   st.options.allow_unauthenticated = u.settings.server.allow_unauthenticated;
+  st.options.rate_limit = u.settings.server.rate_limit;
+  st.limiter.configure(st.options.rate_limit);
   st.snapshot.reload = u.status;
   if (st.server) publish(self);
   return {};
@@ -236,6 +240,23 @@ void on_job_counts(gateway* self, const job_counts& c) {
 void on_api(gateway* self, http_call& call) {
   auto& st = self->state;
   auto reply = call.reply;
+  // First: a client over its limit is refused before anything else is done for it (a token
+  // guesser included).
+  bool read_only_call = call.request.method == "GET" || call.request.method == "HEAD";
+  if (int wait = st.limiter.admit(call.request.client_address, !read_only_call,
+                                  std::chrono::steady_clock::now())) {
+    auto res = net::json_error(
+        429, "RATE_LIMITED",
+        "too many " + std::string(read_only_call ? "read" : "write") + " requests from " +
+            (call.request.client_address.empty() ? "this client" : call.request.client_address) +
+            ": at most " +
+            std::to_string(read_only_call ? st.options.rate_limit.get_max_requests
+                                          : st.options.rate_limit.mutate_max_requests) +
+            " per " + std::to_string(st.options.rate_limit.window_seconds) +
+            " s (server.rate_limit); retry in " + std::to_string(wait) + " s");
+    res.headers.emplace_back("Retry-After", std::to_string(wait));
+    return reply(std::move(res));
+  }
   if (st.options.auth_token &&
       !bearer_matches(call.request.authorization, *st.options.auth_token)) {
     auto res = net::json_error(401, "UNAUTHORIZED",
@@ -254,7 +275,6 @@ void on_api(gateway* self, http_call& call) {
   }
   // Reads go on while only writes fail (another process holds the write lock, a full disk);
   // anything that writes is refused at once, naming why.
-  bool read_only_call = call.request.method == "GET" || call.request.method == "HEAD";
   if (!st.snapshot.database_connected && !(read_only_call && st.database_readable)) {
     auto res =
         net::json_error(503, "DATABASE_UNAVAILABLE",
@@ -276,6 +296,7 @@ void on_api(gateway* self, http_call& call) {
 caf::behavior gateway_impl(gateway* self, http_gateway_options options, caf::actor jobs) {
   log_unexpected_messages(self, "http_gateway");
   self->state.options = std::move(options);
+  self->state.limiter.configure(self->state.options.rate_limit);
   self->state.jobs = std::move(jobs);
   return {
       [=](init_atom) { return on_init(self); },

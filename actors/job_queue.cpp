@@ -5,6 +5,7 @@
 #include "actors/job_worker.hpp"
 #include "actors/store.hpp"
 #include "actors/unexpected.hpp"
+#include "logging/formatter.hpp"
 
 namespace vpo::actors {
 namespace job_queue_detail {
@@ -114,8 +115,8 @@ void resize(queue* self, std::int32_t wanted) {
 // Counts come from the reader after each change; one request at a time, coalesced.
 job_counts counts_of(queue* self, const jobs::queue_store::status_counts& n) {
   auto& s = self->state;
-  return {n.queued,  n.running,   n.completed,
-          n.failed,  n.cancelled, static_cast<std::int32_t>(active(self)),
+  return {n.queued,   n.running,       n.completed,
+          n.failed,   n.cancelled,     static_cast<std::int32_t>(active(self)),
           s.finished, n.library_files, n.library_missing};
 }
 
@@ -384,6 +385,64 @@ caf::response_promise on_drain(queue* self) {
   return rp;
 }
 
+// Retention: deletes finished jobs older than jobs.retention_days, 500 per store call, so a
+// purge of a big backlog never holds the write lock for long and API writes interleave.
+constexpr int purge_step = 500;
+constexpr auto purge_interval = std::chrono::hours(1);
+
+void schedule_purge(queue* self, std::chrono::milliseconds after) {
+  auto gen = ++self->state.purge_generation;
+  if (after.count() == 0)
+    self->send(self, purge_atom::value, gen);
+  else
+    self->delayed_send(self, after, purge_atom::value, gen);
+}
+
+void purge_done(queue* self) {
+  auto& st = self->state;
+  st.purging = false;
+  if (st.purged > 0) {
+    st.log.info("deleted " + std::to_string(st.purged) + " finished job(s) older than " +
+                    std::to_string(st.retention_days) + " days (jobs.retention_days)",
+                {{"deleted", st.purged}});
+    publish_counts(self);
+  }
+  st.purged = 0;
+  schedule_purge(self, purge_interval);
+}
+
+void on_purge(queue* self, std::uint64_t gen) {
+  auto& st = self->state;
+  if (gen != st.purge_generation || st.purging) return;  // an older timer, or one is running
+  if (st.draining) return;
+  if (!st.auto_purge || st.retention_days <= 0 || !st.database_connected)
+    return schedule_purge(self, purge_interval);
+  st.purging = true;
+  store_op op;
+  op.what = store_op::kind::purge;
+  op.cutoff = logging::rfc3339_ms(std::chrono::system_clock::now() -
+                                  std::chrono::hours(24) * st.retention_days);
+  op.limit = purge_step;
+  call_store(self, 10s, std::move(op))
+      .then(
+          [=](const store_reply& r) {
+            auto& s = self->state;
+            if (!r.ok) {
+              s.log.warn("cannot delete old finished jobs: " + r.error + "; retrying in an hour");
+              return purge_done(self);
+            }
+            s.purged += r.deleted;
+            if (r.deleted < purge_step) return purge_done(self);
+            s.purging = false;  // more to delete: the next step after what is waiting now
+            self->send(self, purge_atom::value, s.purge_generation);
+          },
+          [=](const std::string& err) {
+            self->state.log.warn("cannot delete old finished jobs: " + err +
+                                 "; retrying in an hour");
+            purge_done(self);
+          });
+}
+
 void on_recovered(queue* self, const store_recovery& rec) {
   auto& st = self->state;
   for (auto& j : rec.requeued)
@@ -414,6 +473,7 @@ caf::response_promise on_init(queue* self) {
                       if (!r.ok) return rp.deliver(r);
                       for (int i = 0; i < s.options.workers; ++i) add_slot(self);
                       dispatch(self);
+                      schedule_purge(self, 0ms);
                       rp.deliver(init_result{true, {}});
                     },
                     [=](caf::error& e) mutable {
@@ -430,6 +490,8 @@ caf::response_promise on_init(queue* self) {
 caf::behavior queue_impl(queue* self, job_queue_options options) {
   log_unexpected_messages(self, "job_queue");
   self->state.options = std::move(options);
+  self->state.retention_days = self->state.options.retention_days;
+  self->state.auto_purge = self->state.options.auto_purge;
   self->set_down_handler([=](caf::down_msg& dm) { self->state.path_checks.erase(dm.source); });
   return {
       [=](init_atom) { return on_init(self); },
@@ -466,6 +528,13 @@ caf::behavior queue_impl(queue* self, job_queue_options options) {
       [=](drain_atom, std::int64_t) { return on_drain(self); },
       [=](force_atom) { return on_force(self); },
       [=](workers_atom, std::int32_t n) { resize(self, n); },
+      [=](purge_atom, std::uint64_t gen) { on_purge(self, gen); },
+      [=](retention_atom, std::int32_t days, bool on) {
+        auto& st = self->state;
+        st.retention_days = days;
+        st.auto_purge = on;
+        if (!st.purging) schedule_purge(self, 0ms);  // the new rule applies now
+      },
   };
 }
 

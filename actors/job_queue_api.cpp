@@ -36,6 +36,17 @@ void insert_job(queue* self, caf::response_promise rp, const job_query& q) {
                                             r.expired ? "the job store was too slow; the job was "
                                                         "not created, retry"
                                                       : "the job was not created: " + r.error));
+            if (!r.changed && r.job) {  // the same tree is already waiting: that job answers
+              self->state.log.info(
+                  "scan not queued again: job " + r.job->id +
+                      " for this "
+                      "directory is already " +
+                      r.job->status,
+                  {{"job_id", r.job->id}, {"job_type", r.job->type}, {"file_path", r.job->path}});
+              job_answer a;
+              a.jobs.push_back(*r.job);
+              return answer(rp, std::move(a));
+            }
             self->state.log.info("job queued", {{"job_id", j.id},
                                                 {"job_type", j.type},
                                                 {"file_path", j.path},
@@ -137,12 +148,53 @@ caf::response_promise on_cancel(queue* self, const std::string& id) {
   return rp;
 }
 
+caf::response_promise on_retry_job(queue* self, const std::string& id) {
+  auto rp = self->make_response_promise();
+  store_op op;
+  op.what = store_op::kind::retry;
+  op.id = id;
+  call_store(self, 3s, std::move(op))
+      .then(
+          [=](const store_reply& r) mutable {
+            auto& s = self->state;
+            job_answer a;
+            if (!r.ok) return answer(rp, unavailable("DATABASE_UNAVAILABLE", r.error));
+            if (!r.job) {
+              a.result = job_answer::outcome::not_found;
+            } else if (r.changed) {
+              log_job(s.log, config::log_level::info, "job queued again (retry)", *r.job);
+              a.jobs.push_back(*r.job);
+              publish_counts(self);
+              dispatch(self);
+            } else if (r.job->status == jobs::status_name::failed ||
+                       r.job->status == jobs::status_name::cancelled) {
+              a.result = job_answer::outcome::conflict;
+              a.code = "JOB_DUPLICATE";
+              a.message = "job " + id + " was not queued again: another " + r.job->type + " of " +
+                          r.job->path +
+                          " is already queued or running (see GET /api/jobs?status=queued)";
+            } else {
+              a.result = job_answer::outcome::conflict;
+              a.code = "JOB_NOT_RETRYABLE";
+              a.message = "job " + id + " is " + r.job->status +
+                          "; only a failed or cancelled job can be retried";
+            }
+            answer(rp, std::move(a));
+          },
+          [=](const std::string&) mutable {
+            answer(rp, unavailable("DATABASE_UNAVAILABLE", "the job store did not answer"));
+          });
+  return rp;
+}
+
 caf::response_promise on_query(queue* self, const job_query& q) {
   switch (q.what) {
     case job_query::op::create:
       return on_create(self, q);
     case job_query::op::cancel:
       return on_cancel(self, q.id);
+    case job_query::op::retry:
+      return on_retry_job(self, q.id);
     default: {
       auto rp = self->make_response_promise();
       rp.delegate(self->state.reader, q);  // reads never wait for a write

@@ -56,6 +56,11 @@ struct queue_state {
   std::map<std::uint64_t, pending_call> calls;   // store calls in flight, by id
   std::uint64_t last_call = 0;
   std::set<caf::actor_addr> path_checks;  // alive: each is a thread, stuck while its fs hangs
+  int retention_days = 30;                // jobs.retention_days (0: keep everything)
+  bool auto_purge = true;                 // jobs.auto_purge
+  std::uint64_t purge_generation = 0;     // only the newest purge timer counts
+  bool purging = false;                   // a purge step is with the store
+  long long purged = 0;                   // deleted by the current purge run
   logging::logger log{"vpo.jobs"};
   static inline const char* name = "vpo.job_queue";
 };

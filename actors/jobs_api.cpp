@@ -59,20 +59,80 @@ std::variant<job_query, net::http_response> parse_create(const net::http_request
   return q;
 }
 
-// Reads `name=value` pairs of a query string (no percent-decoding needed for our values).
+std::optional<net::http_response> parse_page(job_query& q, const std::string& key,
+                                             const std::string& value) {
+  if (key == "limit") {
+    char* end = nullptr;
+    long v = std::strtol(value.c_str(), &end, 10);
+    if (value.empty() || *end != '\0' || v < 1 || v > 1000)
+      return invalid("limit", "must be an integer from 1 to 1000");
+    q.limit = static_cast<int>(v);
+  } else {  // offset
+    char* end = nullptr;
+    errno = 0;
+    long long v = std::strtoll(value.c_str(), &end, 10);
+    if (value.empty() || *end != '\0' || errno != 0 || v < 0 || v > 1000000000)
+      return invalid("offset", "must be an integer from 0 to 1000000000");
+    q.offset = v;
+  }
+  return std::nullopt;
+}
+
+// Splits a query string into decoded `name=value` pairs; an error response when malformed.
+std::variant<std::vector<std::pair<std::string, std::string>>, net::http_response> query_pairs(
+    const std::string& query) {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::size_t pos = 0;
+  while (pos < query.size()) {
+    auto amp = query.find('&', pos);
+    std::string pair = query.substr(pos, amp == std::string::npos ? std::string::npos : amp - pos);
+    pos = amp == std::string::npos ? query.size() : amp + 1;
+    if (pair.empty()) continue;
+    auto eq = pair.find('=');
+    auto key = percent_decode(pair.substr(0, eq));
+    auto value = percent_decode(eq == std::string::npos ? "" : pair.substr(eq + 1));
+    if (!key || !value)
+      return net::json_error(400, "INVALID_FIELD",
+                             "the query string has a malformed %-escape (use %XX with two hex "
+                             "digits)");
+    out.emplace_back(std::move(*key), std::move(*value));
+  }
+  return out;
+}
+
+std::variant<job_query, net::http_response> parse_files(const net::http_request& r) {
+  job_query q;
+  q.what = job_query::op::files;
+  auto pairs = query_pairs(r.query);
+  if (auto* res = std::get_if<net::http_response>(&pairs)) return std::move(*res);
+  for (auto& [key, value] : std::get<0>(pairs)) {
+    if (key == "missing") {
+      if (value != "0" && value != "1" && value != "true" && value != "false")
+        return invalid("missing", "must be 0 or 1");
+      q.missing = value == "1" || value == "true";
+    } else if (key == "under") {
+      if (value.empty() || value[0] != '/') return invalid("under", "must be an absolute path");
+      for (unsigned char ch : value)
+        if (ch < 0x20 || ch == 0x7f)
+          return invalid("under", "must not contain control characters (NUL, newline, ...)");
+      while (value.size() > 1 && value.back() == '/') value.pop_back();
+      q.under = value == "/" ? "" : value;
+    } else if (key == "limit" || key == "offset") {
+      if (auto err = parse_page(q, key, value)) return std::move(*err);
+    } else {
+      return invalid(key, "is not a known query parameter (missing, under, limit, offset)");
+    }
+  }
+  return q;
+}
+
+// Reads the `name=value` pairs of a jobs listing.
 std::variant<job_query, net::http_response> parse_list(const net::http_request& r) {
   job_query q;
   q.what = job_query::op::list;
-  std::size_t pos = 0;
-  while (pos < r.query.size()) {
-    auto amp = r.query.find('&', pos);
-    std::string pair =
-        r.query.substr(pos, amp == std::string::npos ? std::string::npos : amp - pos);
-    pos = amp == std::string::npos ? r.query.size() : amp + 1;
-    if (pair.empty()) continue;
-    auto eq = pair.find('=');
-    std::string key = pair.substr(0, eq);
-    std::string value = eq == std::string::npos ? "" : pair.substr(eq + 1);
+  auto pairs = query_pairs(r.query);
+  if (auto* res = std::get_if<net::http_response>(&pairs)) return std::move(*res);
+  for (auto& [key, value] : std::get<0>(pairs)) {
     if (key == "status") {
       if (!jobs::is_status(value))
         return invalid("status", "must be one of queued, running, completed, failed, cancelled");
@@ -80,19 +140,8 @@ std::variant<job_query, net::http_response> parse_list(const net::http_request& 
     } else if (key == "type") {
       if (value != "scan") return invalid("type", "must be a job type (scan)");
       q.type = value;
-    } else if (key == "limit") {
-      char* end = nullptr;
-      long v = std::strtol(value.c_str(), &end, 10);
-      if (value.empty() || *end != '\0' || v < 1 || v > 1000)
-        return invalid("limit", "must be an integer from 1 to 1000");
-      q.limit = static_cast<int>(v);
-    } else if (key == "offset") {
-      char* end = nullptr;
-      errno = 0;
-      long long v = std::strtoll(value.c_str(), &end, 10);
-      if (value.empty() || *end != '\0' || errno != 0 || v < 0 || v > 1000000000)
-        return invalid("offset", "must be an integer from 0 to 1000000000");
-      q.offset = v;
+    } else if (key == "limit" || key == "offset") {
+      if (auto err = parse_page(q, key, value)) return std::move(*err);
     } else {
       return invalid(key, "is not a known query parameter (status, type, limit, offset)");
     }
@@ -123,13 +172,68 @@ json job_object(const jobs::job& j) {
               {"summary", summary}};
 }
 
+json file_object(const jobs::file_row& f) {
+  return json{{"path", f.path},
+              {"size", f.size},
+              {"modified_at", f.modified_at},
+              {"missing", f.missing},
+              {"missing_since", f.missing_since ? json(*f.missing_since) : json(nullptr)},
+              {"scanned_at", f.scanned_at}};
+}
+
+json library_object(const jobs::library_totals& l) {
+  json ext = json::object();
+  for (const auto& [name, n] : l.by_extension) ext[name] = n;
+  return json{{"files", l.files},
+              {"missing", l.missing},
+              {"bytes", l.bytes},
+              {"by_extension", ext},
+              {"last_scan_at", l.last_scan_at ? json(*l.last_scan_at) : json(nullptr)}};
+}
+
 std::string dump(const json& j) {
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 }  // namespace
 
+std::optional<std::string> percent_decode(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '+') {
+      out += ' ';
+    } else if (c == '%') {
+      if (i + 2 >= text.size()) return std::nullopt;
+      int hi = hex(text[i + 1]), lo = hex(text[i + 2]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 std::variant<job_query, net::http_response> parse_job_request(const net::http_request& r) {
+  if (r.path == "/api/files" || r.path == "/api/library") {
+    if (r.method != "GET" && r.method != "HEAD") return method_not_allowed(r, "GET, HEAD");
+    if (r.path == "/api/files") return parse_files(r);
+    if (!r.query.empty())
+      return invalid(r.query.substr(0, r.query.find('=')),
+                     "is not a known query parameter (/api/library takes none)");
+    job_query q;
+    q.what = job_query::op::library;
+    return q;
+  }
   const std::string base = "/api/jobs";
   if (r.path == base || r.path == base + "/") {
     if (r.method == "POST") return parse_create(r);
@@ -146,9 +250,9 @@ std::variant<job_query, net::http_response> parse_job_request(const net::http_re
       q.what = job_query::op::get;
       return q;
     }
-    if (rest.substr(slash) == "/cancel") {
+    if (rest.substr(slash) == "/cancel" || rest.substr(slash) == "/retry") {
       if (r.method != "POST") return method_not_allowed(r, "POST");
-      q.what = job_query::op::cancel;
+      q.what = rest.substr(slash) == "/cancel" ? job_query::op::cancel : job_query::op::retry;
       return q;
     }
   }
@@ -165,7 +269,7 @@ net::http_response render_job_answer(const job_query& q, const job_answer& a) {
     case outcome::not_found:
       return net::json_error(404, "JOB_NOT_FOUND", "no job with id '" + q.id + "'");
     case outcome::conflict:
-      return net::json_error(409, "JOB_FINISHED", a.message);
+      return net::json_error(409, a.code.empty() ? "JOB_FINISHED" : a.code, a.message);
     case outcome::invalid:
       return net::json_error(400, "INVALID_FIELD", a.message);
     case outcome::failed:
@@ -183,6 +287,16 @@ net::http_response render_job_answer(const job_query& q, const job_answer& a) {
     json list = json::array();
     for (const auto& j : a.jobs) list.push_back(job_object(j));
     res.body = dump(json{{"jobs", list}, {"total", a.total}});
+    return res;
+  }
+  if (q.what == job_query::op::files) {
+    json list = json::array();
+    for (const auto& f : a.files) list.push_back(file_object(f));
+    res.body = dump(json{{"files", list}, {"total", a.total}});
+    return res;
+  }
+  if (q.what == job_query::op::library) {
+    res.body = dump(library_object(a.library));
     return res;
   }
   res.status = a.result == outcome::created ? 201 : a.result == outcome::accepted ? 202 : 200;

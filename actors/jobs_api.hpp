@@ -2,6 +2,7 @@
 // Pure functions (no CAF, no Beast), so every error case is unit-testable.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -13,13 +14,15 @@ namespace vpo::actors {
 
 /// What the gateway asks job_queue.
 struct job_query {
-  enum class op { create, list, get, cancel } what = op::list;
-  jobs::job_spec spec;   ///< create
-  std::string id;        ///< get, cancel
-  std::string status;    ///< list filter; empty = any
-  std::string type;      ///< list filter; empty = any
-  int limit = 100;       ///< list
-  long long offset = 0;  ///< list: matches skipped (newest first)
+  enum class op { create, list, get, cancel, retry, files, library } what = op::list;
+  jobs::job_spec spec;          ///< create
+  std::string id;               ///< get, cancel
+  std::string status;           ///< list filter; empty = any
+  std::string type;             ///< list filter; empty = any
+  int limit = 100;              ///< list
+  long long offset = 0;         ///< list, files: matches skipped
+  std::optional<bool> missing;  ///< files filter; unset = both
+  std::string under;            ///< files filter: a folder (absolute, no trailing '/'); "" = all
 };
 
 /// job_queue's answer.
@@ -35,6 +38,8 @@ struct job_answer {
     failed
   } result = outcome::ok;
   std::vector<jobs::job> jobs;
+  std::vector<jobs::file_row> files;  ///< files
+  jobs::library_totals library;       ///< library
   long long total = 0;
   std::string message;  ///< for invalid / not_found / conflict / unavailable / failed
   std::string code;     ///< unavailable: the error code (default DATABASE_UNAVAILABLE)
@@ -46,6 +51,9 @@ std::variant<job_query, net::http_response> parse_job_request(const net::http_re
 
 /// Renders an answer (201/200/202 with the job or list; 404, 409, 503, 500 errors).
 net::http_response render_job_answer(const job_query& q, const job_answer& a);
+
+/// Decodes %XX escapes and '+' (a space) of a query-string value; nullopt when malformed.
+std::optional<std::string> percent_decode(const std::string& text);
 
 /// One job as the contract's JSON object.
 std::string job_json(const jobs::job& j);

@@ -130,13 +130,27 @@ typename Inspector::result_type inspect(Inspector& f, job_stopped& x) {
 
 using check_atom = caf::atom_constant<caf::atom("check")>;  ///< + path: is it a directory?
 using count_atom = caf::atom_constant<caf::atom("count")>;  ///< reader: jobs by status
+/// config -> job_queue: `jobs.retention_days` (+ int32) and `jobs.auto_purge` (+ bool) changed.
+using retention_atom = caf::atom_constant<caf::atom("retention")>;
+using purge_atom = caf::atom_constant<caf::atom("purge")>;  ///< job_queue's timer: purge old jobs
 
 // ---- store (the one writer) --------------------------------------------------------------
 /// job_queue -> store: one job transition (sent with high priority: never behind a scan batch).
 struct store_op {
-  enum class kind { insert, claim, unclaim, finish, requeue, cancel_queued } what = kind::claim;
+  enum class kind {
+    insert,  ///< unless a job of that type and path is queued or running (reply: that job)
+    claim,
+    unclaim,
+    finish,
+    requeue,
+    cancel_queued,
+    retry,  ///< failed/cancelled -> queued (reply: the job as stored)
+    purge   ///< deletes up to `limit` finished jobs older than `cutoff` (reply: `deleted`)
+  } what = kind::claim;
   jobs::job job;                ///< insert
-  std::string id;               ///< unclaim, finish, cancel_queued
+  std::string id;               ///< unclaim, finish, cancel_queued, retry
+  std::string cutoff;           ///< purge: RFC 3339 UTC
+  int limit = 0;                ///< purge
   std::string status;           ///< finish
   std::string error;            ///< finish; empty = none
   std::string summary_json;     ///< finish; empty = none
@@ -151,8 +165,11 @@ struct store_reply {
   bool ok = true;
   std::string error;
   bool changed = false;
-  bool expired = false;          ///< refused because not_after had passed (nothing changed)
-  std::optional<jobs::job> job;  ///< claim: the claimed job; cancel_queued: the job now
+  bool expired = false;  ///< refused because not_after had passed (nothing changed)
+  /// claim: the claimed job; cancel_queued, retry: the job now; insert: the queued or running
+  /// job that made it a duplicate (changed false)
+  std::optional<jobs::job> job;
+  long long deleted = 0;         ///< purge
   std::vector<std::string> ids;  ///< requeue: the jobs put back
   std::uint64_t call_id = 0;     ///< the store_op's
 };

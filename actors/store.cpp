@@ -83,8 +83,12 @@ store_reply apply(store_state& st, store_op& op) {
   } else {
     switch (op.what) {
       case store_op::kind::insert:
-        s = q->insert(op.job);
-        r.changed = s.ok();
+        // The one writer: nothing can queue the same tree between the look and the insert.
+        s = q->find_active(op.job.type, op.job.path, r.job);
+        if (s.ok() && !r.job) {
+          s = q->insert(op.job);
+          r.changed = s.ok();
+        }
         break;
       case store_op::kind::claim:
         s = q->claim_next(::getpid(), r.job);
@@ -107,6 +111,13 @@ store_reply apply(store_state& st, store_op& op) {
         break;
       case store_op::kind::cancel_queued:
         s = q->cancel_queued(op.id, r.changed, r.job);
+        break;
+      case store_op::kind::retry:
+        s = q->retry(op.id, r.changed, r.job);
+        break;
+      case store_op::kind::purge:
+        s = q->purge_finished(op.cutoff, op.limit, r.deleted);
+        r.changed = r.deleted > 0;
         break;
     }
   }
@@ -176,6 +187,10 @@ job_answer on_read(reader_state& st, const job_query& q) {
     s = not_open();
   } else if (q.what == job_query::op::list) {
     s = store->list({q.status, q.type, q.limit, q.offset}, a.jobs, a.total);
+  } else if (q.what == job_query::op::files) {
+    s = store->files({q.missing, q.under, q.limit, q.offset}, a.files, a.total);
+  } else if (q.what == job_query::op::library) {
+    s = store->library(a.library);
   } else {
     std::optional<jobs::job> j;
     s = store->get(q.id, j);
@@ -185,7 +200,7 @@ job_answer on_read(reader_state& st, const job_query& q) {
       a.result = job_answer::outcome::not_found;
   }
   if (!s.ok()) {
-    st.log.error("cannot read jobs: " + s.error);
+    st.log.error("cannot read the library database: " + s.error);
     a = {};
     a.result = job_answer::outcome::unavailable;
     a.message = "the library database cannot be read: " + s.error;

@@ -139,9 +139,12 @@ void subscribe_gateway(supervisor* self, caf::actor db) {
 
 void start_http(supervisor* self, caf::actor db) {
   auto& st = self->state;
-  http_gateway_options opts{st.settings.server.bind, st.settings.server.port, 1,
+  http_gateway_options opts{st.settings.server.bind,
+                            st.settings.server.port,
+                            1,
                             st.settings.server.auth_token,
-                            st.settings.server.allow_unauthenticated};
+                            st.settings.server.allow_unauthenticated,
+                            st.settings.server.rate_limit};
   st.gateway = add_child(self, "http_gateway", spawn_http_gateway(self->system(), opts, st.jobs));
   self->request(st.gateway, std::chrono::seconds(10), init_atom::value)
       .then(
@@ -159,6 +162,8 @@ void start_jobs(supervisor* self, caf::actor db) {
   job_queue_options opts;
   opts.database_path = st.settings.database_path;
   opts.workers = st.settings.jobs.workers;
+  opts.retention_days = st.settings.jobs.retention_days;
+  opts.auto_purge = st.settings.jobs.auto_purge;
   st.jobs = add_child(self, "job_queue", spawn_job_queue(self->system(), opts));
   self->request(st.jobs, std::chrono::seconds(30), init_atom::value)
       .then(

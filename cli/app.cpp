@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "cli/check_command.hpp"
+#include "cli/client/commands.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/serve_command.hpp"
 #include "config/loader.hpp"
@@ -118,6 +119,85 @@ int run_serve_command(const serve_options& opts) {
   return code;
 }
 
+constexpr const char* client_footer = R"(FINDING THE DAEMON
+  --url, else $VPO_URL, else the config layers vpo serve reads (--config, $VPO_CONFIG_PATH,
+  $VPO_DATA_DIR/config.toml; server.bind and server.port, $VPO_SERVER_BIND/$VPO_SERVER_PORT;
+  a wildcard bind means 127.0.0.1). The token: server.auth_token or $VPO_AUTH_TOKEN.
+
+EXIT CODES
+  0  done
+  1  the daemon answered an error (status: it is not healthy; scan --wait: the job did not
+     complete)
+  2  usage error
+  3  the daemon cannot be reached (the message says where vpo looked)
+)";
+
+// The options every client command takes.
+void add_client_common(CLI::App& cmd, client::options& o) {
+  cmd.add_option("-c,--config", o.config,
+                 "Config file to find the daemon and its token in [env: VPO_CONFIG_PATH] "
+                 "[default: $VPO_DATA_DIR/config.toml]")
+      ->type_name("PATH");
+  cmd.add_option("--url", o.url,
+                 "The daemon, http://HOST:PORT [env: VPO_URL] [default: from server.bind and "
+                 "server.port]")
+      ->type_name("URL");
+  cmd.add_flag("--json", o.json, "Print the API's JSON unchanged instead of a table");
+  cmd.add_option("--timeout", o.timeout, "Seconds to wait for each answer [default: 5]")
+      ->type_name("SECONDS");
+  cmd.footer(client_footer);
+}
+
+// `vpo status`, `vpo jobs list|show|cancel|retry`, `vpo scan`, `vpo files`; `chosen` names the
+// command given.
+void define_client(CLI::App& app, client::options& o, std::string& chosen) {
+  auto pick = [&chosen](const std::string& name) { return [&chosen, name] { chosen = name; }; };
+  auto* status = app.add_subcommand(
+      "status", "One screen: the daemon's health, version, uptime, drain, jobs and library");
+  add_client_common(*status, o);
+  status->callback(pick("status"));
+
+  auto* jobs = app.add_subcommand("jobs", "List, show, cancel or retry jobs");
+  jobs->require_subcommand(1);
+  auto* list = jobs->add_subcommand("list", "The jobs, newest first, as a table");
+  add_client_common(*list, o);
+  list->add_option("--status", o.status, "Only jobs in this status")
+      ->type_name("STATUS")
+      ->check(CLI::IsMember({"queued", "running", "completed", "failed", "cancelled"}));
+  list->add_option("--type", o.type, "Only jobs of this type")->type_name("TYPE");
+  list->add_option("--limit", o.limit, "At most N jobs, 1..1000 [default: 20]")->type_name("N");
+  list->add_option("--offset", o.offset, "Skip the N newest matches [default: 0]")->type_name("N");
+  list->callback(pick("jobs list"));
+  for (auto [name, help] :
+       {std::pair{"show", "One job, every field"},
+        std::pair{"cancel", "Cancel a queued or running job"},
+        std::pair{"retry", "Put a failed or cancelled job back in the queue"}}) {
+    auto* cmd = jobs->add_subcommand(name, help);
+    add_client_common(*cmd, o);
+    cmd->add_option("ID", o.id, "The job's id (see 'vpo jobs list')")->required();
+    cmd->callback(pick(std::string("jobs ") + name));
+  }
+
+  auto* scan =
+      app.add_subcommand("scan", "Submit a scan of a directory (and follow it with --wait)");
+  add_client_common(*scan, o);
+  scan->add_option("DIR", o.dir, "The directory (a relative one is made absolute)")->required();
+  scan->add_option("--priority", o.priority, "0..1000, lower runs first [default: 100]")
+      ->type_name("N");
+  scan->add_flag("--wait", o.wait,
+                 "Follow the job to its end: a progress bar on a terminal, a line per 10 % "
+                 "otherwise; exit 0 only when it completed");
+  scan->callback(pick("scan"));
+
+  auto* files = app.add_subcommand("files", "The library's files, by path");
+  add_client_common(*files, o);
+  files->add_flag("--missing", o.missing, "Only files gone from disk since they were scanned");
+  files->add_option("--under", o.under, "Only files below this directory")->type_name("DIR");
+  files->add_option("--limit", o.limit, "At most N files, 1..1000 [default: 50]")->type_name("N");
+  files->add_option("--offset", o.offset, "Skip the first N files [default: 0]")->type_name("N");
+  files->callback(pick("files"));
+}
+
 std::string joined(const std::vector<std::string>& words) {
   std::string out;
   for (const auto& w : words) out += (out.empty() ? "" : ", ") + w;
@@ -133,26 +213,46 @@ bool looks_like_value(const std::string& arg) {  // "-1" is a (bad) value, not a
 // without its value. Each message names what is wrong and what would be right; nullopt when
 // the command line looks fine (CLI11 then parses it).
 std::optional<std::string> explain_usage(CLI::App& app, int argc, char** argv) {
-  std::vector<std::string> commands;
-  for (const auto* s : app.get_subcommands({})) commands.push_back(s->get_name());
-  if (argc < 2) return "a command is required (" + joined(commands) + ")";
+  auto names_of = [](CLI::App& a) {
+    std::vector<std::string> out;
+    for (const auto* s : a.get_subcommands({})) out.push_back(s->get_name());
+    return out;
+  };
+  if (argc < 2) return "a command is required (" + joined(names_of(app)) + ")";
   std::string first = argv[1];
   if (first.rfind('-', 0) == 0) return std::nullopt;  // --help, --version: CLI11's
-  CLI::App* sub = nullptr;
-  for (auto* s : app.get_subcommands({}))
-    if (s->get_name() == first) sub = s;
-  if (!sub) {
-    std::string best = config::rules::closest(first, commands);
-    return "unknown command '" + first + "'" +
-           (best.empty() ? "" : " (did you mean '" + best + "'?)") +
-           "; commands: " + joined(commands);
+  CLI::App* sub = &app;
+  std::string path;  // "jobs list"
+  int i = 1;
+  // Descend while the command expects a subcommand: `vpo jobs list ...`.
+  while (i < argc && (sub == &app || sub->get_require_subcommand_min() > 0)) {
+    std::string word = argv[i];
+    if (word.rfind('-', 0) == 0) {
+      if (word == "-h" || word == "--help") return std::nullopt;
+      return "'vpo " + path + "' needs a command first (" + joined(names_of(*sub)) + ")";
+    }
+    CLI::App* next = nullptr;
+    for (auto* s : sub->get_subcommands({}))
+      if (s->get_name() == word) next = s;
+    if (!next) {
+      std::string best = config::rules::closest(word, names_of(*sub));
+      std::string full = path.empty() ? word : path + " " + word;
+      return "unknown command '" + full + "'" +
+             (best.empty() ? "" : " (did you mean '" + best + "'?)") + "; commands" +
+             (path.empty() ? "" : " of 'vpo " + path + "'") + ": " + joined(names_of(*sub));
+    }
+    sub = next;
+    path = path.empty() ? word : path + " " + word;
+    ++i;
   }
+  if (sub->get_require_subcommand_min() > 0)
+    return "'vpo " + path + "' needs a command (" + joined(names_of(*sub)) + ")";
   std::vector<std::string> names;
   for (const auto* opt : sub->get_options()) {
     for (const auto& n : opt->get_lnames()) names.push_back("--" + n);
     for (const auto& n : opt->get_snames()) names.push_back("-" + n);
   }
-  for (int i = 2; i < argc; ++i) {
+  for (; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--") break;
     if (arg.size() < 2 || arg[0] != '-' || looks_like_value(arg)) continue;
@@ -160,7 +260,7 @@ std::optional<std::string> explain_usage(CLI::App& app, int argc, char** argv) {
     const CLI::Option* opt = sub->get_option_no_throw(name);
     if (!opt) {
       std::string best = config::rules::closest(name, names);
-      return "unknown option '" + name + "' for 'vpo " + first + "'" +
+      return "unknown option '" + name + "' for 'vpo " + path + "'" +
              (best.empty() ? "" : " (did you mean '" + best + "'?)");
     }
     bool takes_value = opt->get_items_expected_min() > 0;
@@ -174,6 +274,21 @@ std::optional<std::string> explain_usage(CLI::App& app, int argc, char** argv) {
   return std::nullopt;
 }
 
+// The help command for a usage error: the deepest command the line names.
+std::string help_for(CLI::App& app, int argc, char** argv) {
+  CLI::App* sub = &app;
+  std::string path = "vpo";
+  for (int i = 1; i < argc; ++i) {
+    CLI::App* next = nullptr;
+    for (auto* s : sub->get_subcommands({}))
+      if (s->get_name() == argv[i]) next = s;
+    if (!next) break;
+    sub = next;
+    path += std::string(" ") + argv[i];
+  }
+  return path + " --help";
+}
+
 }  // namespace
 
 int run(int argc, char** argv) {
@@ -181,17 +296,20 @@ int run(int argc, char** argv) {
   app.set_version_flag("--version", std::string("vpo ") + VPO_VERSION,
                        "Print the version and exit");
   app.require_subcommand(1);
-  app.footer("Run 'vpo serve --help' for the daemon's options, environment and exit codes.");
+  app.footer(
+      "Run 'vpo serve --help' for the daemon's options, environment and exit codes, and\n"
+      "'vpo COMMAND --help' for a client command's (they talk to a running daemon).");
   serve_options opts;
   CLI::App* serve = app.add_subcommand("serve",
                                        "Run the daemon in the foreground until "
                                        "SIGTERM/SIGINT (systemd/Kubernetes friendly)");
   define_serve(*serve, opts);
+  client::options client_opts;
+  std::string client_command;
+  define_client(app, client_opts, client_command);
   if (auto problem = explain_usage(app, argc, argv)) {
     std::cerr << "vpo: usage error: " << *problem << "\n"
-              << "Run '"
-              << (argc > 1 && std::string(argv[1]) == "serve" ? "vpo serve --help" : "vpo --help")
-              << "' for usage.\n";
+              << "Run '" << help_for(app, argc, argv) << "' for usage.\n";
     return exit_code::usage;
   }
   try {
@@ -204,10 +322,10 @@ int run(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::cerr << "vpo: usage error: " << e.what() << "\n"
-              << "Run '" << (serve->parsed() ? "vpo serve --help" : "vpo --help")
-              << "' for usage.\n";
+              << "Run '" << help_for(app, argc, argv) << "' for usage.\n";
     return exit_code::usage;
   }
+  if (!client_command.empty()) return client::run(client_command, client_opts);
   return run_serve_command(opts);
 }
 

@@ -28,7 +28,8 @@ enum class kind {
   boolean,
   level,
   format,
-  workers
+  workers,
+  integer  // a whole number from key_spec::min to key_spec::max
 };
 
 struct key_spec {
@@ -37,10 +38,11 @@ struct key_spec {
   const char* flag;  // nullptr when there is no CLI flag
   kind type;
   bool secret = false;
+  long long min = 0, max = 0;  // kind::integer
 };
 
 // Display order of `--check` and the single table of every key, its env variable and flag.
-constexpr std::array<key_spec, 9> specs{{
+constexpr std::array<key_spec, 15> specs{{
     {"database_path", "VPO_DATABASE_PATH", "--db", kind::path},
     {"server.bind", "VPO_SERVER_BIND", "--bind", kind::bind},
     {"server.port", "VPO_SERVER_PORT", "--port", kind::integer_port},
@@ -48,9 +50,18 @@ constexpr std::array<key_spec, 9> specs{{
      kind::number_timeout},
     {"server.auth_token", "VPO_AUTH_TOKEN", nullptr, kind::token, true},
     {"server.allow_unauthenticated", "VPO_SERVER_ALLOW_UNAUTHENTICATED", nullptr, kind::boolean},
+    {"server.rate_limit.enabled", "VPO_SERVER_RATE_LIMIT_ENABLED", nullptr, kind::boolean},
+    {"server.rate_limit.get_max_requests", "VPO_SERVER_RATE_LIMIT_GET_MAX_REQUESTS", nullptr,
+     kind::integer, false, 1, 1000000},
+    {"server.rate_limit.mutate_max_requests", "VPO_SERVER_RATE_LIMIT_MUTATE_MAX_REQUESTS", nullptr,
+     kind::integer, false, 1, 1000000},
+    {"server.rate_limit.window_seconds", "VPO_SERVER_RATE_LIMIT_WINDOW_SECONDS", nullptr,
+     kind::integer, false, 1, 86400},
     {"logging.level", "VPO_LOG_LEVEL", "--log-level", kind::level},
     {"logging.format", "VPO_LOG_FORMAT", "--log-format", kind::format},
     {"jobs.workers", "VPO_JOBS_WORKERS", "--workers", kind::workers},
+    {"jobs.retention_days", "VPO_JOBS_RETENTION_DAYS", nullptr, kind::integer, false, 0, 36500},
+    {"jobs.auto_purge", "VPO_JOBS_AUTO_PURGE", nullptr, kind::boolean},
 }};
 
 // Keys of the sections vpo owns that VPO's own config.toml may hold; they load without warnings.
@@ -58,8 +69,10 @@ struct section_keys {
   const char* section;
   std::vector<std::string> known;
 };
-const std::array<section_keys, 3> owned_sections{{
-    {"server", {"bind", "port", "shutdown_timeout", "auth_token", "allow_unauthenticated"}},
+const std::array<section_keys, 4> owned_sections{{
+    {"server",
+     {"bind", "port", "shutdown_timeout", "auth_token", "allow_unauthenticated", "rate_limit"}},
+    {"server.rate_limit", {"enabled", "get_max_requests", "mutate_max_requests", "window_seconds"}},
     {"logging", {"level", "format", "file", "include_stderr", "max_bytes", "backup_count"}},
     {"jobs",
      {"workers", "retention_days", "auto_purge", "temp_directory", "backup_original",
@@ -70,8 +83,11 @@ const std::array<section_keys, 3> owned_sections{{
 
 using raw = std::variant<std::string, long long, double, bool>;
 
-const char* type_rule(kind k) {
-  switch (k) {
+std::string type_rule(const key_spec& spec) {
+  if (spec.type == kind::integer)
+    return "must be an integer from " + std::to_string(spec.min) + " to " +
+           std::to_string(spec.max);
+  switch (spec.type) {
     case kind::integer_port:
       return "must be an integer from 1 to 65535";
     case kind::workers:
@@ -90,6 +106,8 @@ const char* type_rule(kind k) {
       return "must be a string of at least 16 characters";
     case kind::path:
       return "must be a non-empty file path";
+    case kind::integer:
+      break;
   }
   return "";
 }
@@ -112,11 +130,16 @@ std::optional<std::string> check(const key_spec& spec, const raw& v) {
     case kind::boolean:
       return std::nullopt;
     case kind::level:
-      if (!rules::parse_level(std::get<std::string>(v))) return type_rule(kind::level);
+      if (!rules::parse_level(std::get<std::string>(v))) return type_rule(spec);
       return std::nullopt;
     case kind::format:
-      if (!rules::parse_format(std::get<std::string>(v))) return type_rule(kind::format);
+      if (!rules::parse_format(std::get<std::string>(v))) return type_rule(spec);
       return std::nullopt;
+    case kind::integer: {
+      auto n = std::get<long long>(v);
+      if (n < spec.min || n > spec.max) return type_rule(spec);
+      return std::nullopt;
+    }
   }
   return std::nullopt;
 }
@@ -135,6 +158,7 @@ std::optional<raw> from_text(const key_spec& spec, const std::string& text) {
   switch (spec.type) {
     case kind::integer_port:
     case kind::workers:
+    case kind::integer:
       if (auto v = rules::parse_integer(text)) return raw{*v};
       return std::nullopt;
     case kind::number_timeout:
@@ -156,6 +180,7 @@ std::optional<raw> from_toml(const key_spec& spec, const toml::node& node) {
   switch (spec.type) {
     case kind::integer_port:
     case kind::workers:
+    case kind::integer:
       if (node.is_integer()) return raw{static_cast<long long>(*node.value<std::int64_t>())};
       return std::nullopt;
     case kind::number_timeout:
@@ -195,6 +220,18 @@ void apply(settings& s, const key_spec& spec, const raw& v, const std::string& h
     s.logging.format = *rules::parse_format(std::get<std::string>(v));
   else if (key == "jobs.workers")
     s.jobs.workers = static_cast<int>(std::get<long long>(v));
+  else if (key == "jobs.retention_days")
+    s.jobs.retention_days = static_cast<int>(std::get<long long>(v));
+  else if (key == "jobs.auto_purge")
+    s.jobs.auto_purge = std::get<bool>(v);
+  else if (key == "server.rate_limit.enabled")
+    s.server.rate_limit.enabled = std::get<bool>(v);
+  else if (key == "server.rate_limit.get_max_requests")
+    s.server.rate_limit.get_max_requests = static_cast<int>(std::get<long long>(v));
+  else if (key == "server.rate_limit.mutate_max_requests")
+    s.server.rate_limit.mutate_max_requests = static_cast<int>(std::get<long long>(v));
+  else if (key == "server.rate_limit.window_seconds")
+    s.server.rate_limit.window_seconds = static_cast<int>(std::get<long long>(v));
 }
 
 std::string format_number(double d) {
@@ -226,6 +263,13 @@ std::string render_value(const settings& s, const std::string& key) {
   if (key == "logging.level") return to_string(s.logging.level);
   if (key == "logging.format") return to_string(s.logging.format);
   if (key == "jobs.workers") return std::to_string(s.jobs.workers);
+  if (key == "jobs.retention_days") return std::to_string(s.jobs.retention_days);
+  if (key == "jobs.auto_purge") return s.jobs.auto_purge ? "true" : "false";
+  const auto& rl = s.server.rate_limit;
+  if (key == "server.rate_limit.enabled") return rl.enabled ? "true" : "false";
+  if (key == "server.rate_limit.get_max_requests") return std::to_string(rl.get_max_requests);
+  if (key == "server.rate_limit.mutate_max_requests") return std::to_string(rl.mutate_max_requests);
+  if (key == "server.rate_limit.window_seconds") return std::to_string(rl.window_seconds);
   return "";
 }
 
@@ -275,7 +319,7 @@ class loader {
     apply_env_layer(origins);
     apply_file_layer(origins);
     apply_cli_layer(origins);
-    if (out_.errors.empty()) check_exposure();
+    if (out_.errors.empty() && in_.serving) check_exposure();
     for (std::size_t i = 0; i < specs.size(); ++i)
       out_.shown.push_back({specs[i].key, render(out_.values, specs[i]), origins[i]});
     return std::move(out_);
@@ -355,14 +399,14 @@ class loader {
       if (text->empty()) {
         error(origin::env, specs[i].key,
               where + " is set but empty (origin: env): " + specs[i].key + " " +
-                  type_rule(specs[i].type) + ". " + fix);
+                  type_rule(specs[i]) + ". " + fix);
         continue;
       }
       auto v = from_text(specs[i], *text);
       if (!v) {
         error(origin::env, specs[i].key,
               where + " = " + shown + " (origin: env) is invalid: " + specs[i].key + " " +
-                  type_rule(specs[i].type) + ". " + fix);
+                  type_rule(specs[i]) + ". " + fix);
         continue;
       }
       accept(i, *v, origin::env, origins, where, shown, fix);
@@ -381,7 +425,7 @@ class loader {
       if (!v) {
         error(origin::cli, specs[i].key,
               where + " = " + shown + " (origin: cli) is invalid: " + specs[i].key + " " +
-                  type_rule(specs[i].type) + ". " + fix);
+                  type_rule(specs[i]) + ". " + fix);
         continue;
       }
       accept(i, *v, origin::cli, origins, where, shown, fix);
@@ -462,7 +506,7 @@ class loader {
       if (!v) {
         error(origin::file, specs[i].key,
               where + " = " + shown + " (origin: file) has the wrong type: " + specs[i].key + " " +
-                  type_rule(specs[i].type) + ". " + fix);
+                  type_rule(specs[i]) + ". " + fix);
         continue;
       }
       accept(i, *v, origin::file, origins, where, shown, fix);
@@ -470,7 +514,7 @@ class loader {
   }
 
   void check_section(const toml::table& root, const section_keys& owned) {
-    const toml::node* node = root.get(owned.section);
+    const toml::node* node = root.at_path(owned.section).node();
     if (!node) return;
     const toml::table* table = node->as_table();
     if (!table) {
@@ -483,7 +527,8 @@ class loader {
       std::string name(k.str());
       bool known = false;
       for (const auto& kk : owned.known) known = known || kk == name;
-      if (known && std::string(owned.section) == "logging" && name == "file")
+      if (known && std::string(owned.section) == "logging" && name == "file" &&
+          !(v.is_string() && is_blank(*v.value<std::string>())))
         out_.notes.push_back(
             {origin::file, "logging.file",
              position(v) + ": logging.file is VPO's log file; vpo serve logs to stderr (journald "

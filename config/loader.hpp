@@ -36,6 +36,10 @@ struct load_input {
   std::map<std::string, std::string> cli;
   /// Environment lookup; returns nullopt for unset variables.
   std::function<std::optional<std::string>(const std::string&)> getenv;
+  /// false for the client commands: they read the layers only to find the daemon and its
+  /// token, so the rules about what the daemon may expose (a non-loopback bind needs a token)
+  /// do not apply.
+  bool serving = true;
 };
 
 /// The outcome of a load. `values` is usable only when `errors` is empty; even then

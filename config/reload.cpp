@@ -7,7 +7,9 @@ namespace vpo::config {
 
 bool applies_live(const std::string& key) {
   return key == "logging.level" || key == "logging.format" || key == "jobs.workers" ||
-         key == "server.auth_token" || key == "server.allow_unauthenticated";
+         key == "server.auth_token" || key == "server.allow_unauthenticated" ||
+         key.rfind("server.rate_limit.", 0) == 0 || key == "jobs.retention_days" ||
+         key == "jobs.auto_purge";
 }
 
 std::vector<setting_change> diff(const settings& running, const settings& loaded) {
@@ -30,6 +32,9 @@ settings apply_live(const settings& running, const settings& loaded) {
   out.jobs.workers = loaded.jobs.workers;
   out.server.auth_token = loaded.server.auth_token;
   out.server.allow_unauthenticated = loaded.server.allow_unauthenticated;
+  out.server.rate_limit = loaded.server.rate_limit;
+  out.jobs.retention_days = loaded.jobs.retention_days;
+  out.jobs.auto_purge = loaded.jobs.auto_purge;
   return out;
 }
 

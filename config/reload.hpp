@@ -17,7 +17,8 @@ struct setting_change {
 };
 
 /// The keys a reload applies live: `logging.level`, `logging.format`, `jobs.workers`,
-/// `server.auth_token`, `server.allow_unauthenticated`. The others (`server.bind`, `server.port`,
+/// `server.auth_token`, `server.allow_unauthenticated`, `server.rate_limit.*`,
+/// `jobs.retention_days`, `jobs.auto_purge`. The others (`server.bind`, `server.port`,
 /// `server.shutdown_timeout`, `database_path`) need a restart.
 bool applies_live(const std::string& key);
 

@@ -13,6 +13,14 @@ enum class log_level { debug, info, warning, error };
 /// Log line layout on stderr.
 enum class log_format { text, json };
 
+/// Per-client request limits on `/api/*` (config section `[server.rate_limit]`, as VPO's).
+struct rate_limit_settings {
+  bool enabled = true;
+  int get_max_requests = 120;    ///< GET/HEAD requests per window per client address
+  int mutate_max_requests = 30;  ///< other methods (POST, ...) per window per client address
+  int window_seconds = 60;
+};
+
 /// The HTTP server's settings (config section `[server]`).
 struct server_settings {
   std::string bind = "127.0.0.1";
@@ -20,6 +28,7 @@ struct server_settings {
   double shutdown_timeout = 30.0;         ///< seconds, > 0
   std::optional<std::string> auth_token;  ///< secret; never logged or printed
   bool allow_unauthenticated = false;
+  rate_limit_settings rate_limit;
 };
 
 /// Logging settings (config section `[logging]`).
@@ -30,7 +39,9 @@ struct logging_settings {
 
 /// Job execution settings (config section `[jobs]`).
 struct jobs_settings {
-  int workers = 2;  ///< 1..64
+  int workers = 2;          ///< 1..64
+  int retention_days = 30;  ///< finished jobs older than this are deleted; 0 keeps everything
+  bool auto_purge = true;   ///< false: never delete finished jobs
 };
 
 /// Everything `vpo serve` needs once configuration is loaded; actors receive copies of these.

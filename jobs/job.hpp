@@ -3,6 +3,8 @@
 
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace vpo::jobs {
 
@@ -41,6 +43,22 @@ struct job {
   std::optional<std::string> completed_at;
   std::optional<std::string> error;
   std::optional<std::string> summary_json;  ///< a JSON object as text
+};
+
+/// One row of the library, as `GET /api/files` shows it.
+struct file_row {
+  std::string path;
+  long long size = 0;
+  std::string modified_at;
+  bool missing = false;
+  std::optional<std::string> missing_since;
+  std::string scanned_at;
+};
+/// The library's totals, as `GET /api/library` shows them.
+struct library_totals {
+  long long files = 0, missing = 0, bytes = 0;                  ///< bytes: of the files not missing
+  std::vector<std::pair<std::string, long long>> by_extension;  ///< every row, by extension
+  std::optional<std::string> last_scan_at;  ///< the newest completed scan (or file scanned)
 };
 
 /// A new random (version 4) UUID in canonical text form.

@@ -98,16 +98,57 @@ struct job_store::statements {
                     "missing = 0, missing_since = NULL"),
         missing_path(c,
                      "UPDATE files SET missing = 1, missing_since = ? WHERE path = ? AND "
-                     "missing = 0") {}
+                     "missing = 0"),
+        retry(c,
+              "UPDATE jobs SET status = 'queued', error_message = NULL, completed_at = NULL, "
+              "started_at = NULL, worker_pid = NULL, progress_percent = 0 "
+              "WHERE id = ?1 AND status IN ('failed', 'cancelled') AND NOT EXISTS "
+              "(SELECT 1 FROM jobs o WHERE o.job_type = jobs.job_type AND o.file_path IS "
+              "jobs.file_path AND o.status IN ('queued', 'running'))"),
+        find_active(c, select(" FROM jobs WHERE job_type = ? AND file_path = ? AND status IN "
+                              "('queued', 'running') ORDER BY created_at LIMIT 1")),
+        purge(c,
+              "DELETE FROM jobs WHERE rowid IN (SELECT rowid FROM jobs WHERE status IN "
+              "('completed', 'failed', 'cancelled') AND coalesce(completed_at, created_at) < ?1 "
+              "LIMIT ?2)"),
+        // The files below a folder are one range of paths: (under + "/", under + "0") ('0'
+        // follows '/').
+        files_page(c,
+                   "SELECT path, size, modified_at, missing, missing_since, scanned_at FROM files "
+                   "WHERE (?1 IS NULL OR missing = ?1) AND (?2 IS NULL OR (path > ?2 AND path < "
+                   "?3)) ORDER BY path LIMIT ?4 OFFSET ?5"),
+        files_count(c,
+                    "SELECT count(*) FROM files WHERE (?1 IS NULL OR missing = ?1) AND (?2 IS "
+                    "NULL OR (path > ?2 AND path < ?3))"),
+        library_sums(c,
+                     "SELECT count(*), coalesce(sum(missing), 0), "
+                     "coalesce(sum(CASE WHEN missing = 0 THEN size END), 0), max(scanned_at) "
+                     "FROM files"),
+        library_extensions(c,
+                           "SELECT extension, count(*) FROM files GROUP BY extension "
+                           "ORDER BY count(*) DESC, extension"),
+        last_scan(c,
+                  "SELECT max(completed_at) FROM jobs WHERE job_type = 'scan' AND status = "
+                  "'completed'") {}
 
   db::statement insert, claim, progress, finish, requeue, unclaim, cancel, get, list_matching,
-      count_matching, count_by_status, count_files, upsert_many, upsert_file, missing_path;
+      count_matching, count_by_status, count_files, upsert_many, upsert_file, missing_path, retry,
+      find_active, purge, files_page, files_count, library_sums, library_extensions, last_scan;
 
   // The first statement that did not prepare (a schema the code does not match): "" when all did.
   std::string first_error() const {
-    for (const db::statement* s : {&insert, &claim, &progress, &finish, &requeue, &unclaim, &cancel,
-                                   &get, &list_matching, &count_matching, &count_by_status,
-                                   &count_files, &upsert_many, &upsert_file, &missing_path})
+    for (const db::statement* s : {&insert,          &claim,
+                                   &progress,        &finish,
+                                   &requeue,         &unclaim,
+                                   &cancel,          &get,
+                                   &list_matching,   &count_matching,
+                                   &count_by_status, &count_files,
+                                   &upsert_many,     &upsert_file,
+                                   &missing_path,    &retry,
+                                   &find_active,     &purge,
+                                   &files_page,      &files_count,
+                                   &library_sums,    &library_extensions,
+                                   &last_scan})
       if (!s->error().empty()) return s->error();
     return {};
   }
@@ -208,6 +249,90 @@ db::status job_store::cancel_queued(const std::string& id, bool& changed, std::o
     if (!s.ok()) return s;
   }
   return get(id, now);
+}
+
+db::status job_store::retry(const std::string& id, bool& changed, std::optional<job>& now) {
+  {
+    durable sync(c_);
+    auto s = st_->retry.reset().bind(1, id).run("cannot retry job");
+    changed = s.ok() && sqlite3_changes(c_.handle()) == 1;
+    if (!s.ok()) return s;
+  }
+  return get(id, now);
+}
+
+db::status job_store::find_active(const std::string& type, const std::string& path,
+                                  std::optional<job>& out) {
+  out.reset();
+  auto& s = st_->find_active.reset().bind(1, type).bind(2, path);
+  int rc = s.step();
+  if (rc == SQLITE_ROW) {
+    out = read_job(s);
+    rc = s.step();
+  }
+  if (rc != SQLITE_DONE) return s.failure(rc, "cannot look for a waiting job");
+  return {};
+}
+
+db::status job_store::purge_finished(const std::string& cutoff, int limit, long long& deleted) {
+  auto s = st_->purge.reset()
+               .bind(1, cutoff)
+               .bind(2, static_cast<long long>(limit))
+               .run("cannot delete old jobs");
+  deleted = s.ok() ? sqlite3_changes(c_.handle()) : 0;
+  return s;
+}
+
+db::status job_store::files(const files_filter& f, std::vector<file_row>& out, long long& total) {
+  out.clear();
+  std::optional<std::string> lo, hi;
+  if (!f.under.empty() && f.under != "/") {
+    lo = f.under + "/";
+    hi = f.under + "0";
+  }
+  auto bind_filter = [&](db::statement& st) -> db::statement& {
+    if (f.missing)
+      st.bind(1, static_cast<long long>(*f.missing ? 1 : 0));
+    else
+      st.bind_null(1);
+    return st.bind(2, lo).bind(3, hi);
+  };
+  auto& s = bind_filter(st_->files_page.reset())
+                .bind(4, static_cast<long long>(f.limit))
+                .bind(5, f.offset);
+  int rc;
+  while ((rc = s.step()) == SQLITE_ROW)
+    out.push_back({s.column_text(0), s.column_int(1), s.column_text(2), s.column_int(3) != 0,
+                   s.column_optional_text(4), s.column_text(5)});
+  if (rc != SQLITE_DONE) return s.failure(rc, "cannot list files");
+  auto& c = bind_filter(st_->files_count.reset());
+  rc = c.step();
+  if (rc != SQLITE_ROW) return c.failure(rc, "cannot count files");
+  total = c.column_int(0);
+  c.reset();
+  return {};
+}
+
+db::status job_store::library(library_totals& out) {
+  out = {};
+  auto& s = st_->library_sums.reset();
+  int rc = s.step();
+  if (rc != SQLITE_ROW) return s.failure(rc, "cannot total the library");
+  out.files = s.column_int(0);
+  out.missing = s.column_int(1);
+  out.bytes = s.column_int(2);
+  auto newest_file = s.column_optional_text(3);
+  s.reset();  // never leave a statement on its row (it pins the read snapshot)
+  auto& e = st_->library_extensions.reset();
+  while ((rc = e.step()) == SQLITE_ROW)
+    out.by_extension.emplace_back(e.column_text(0), e.column_int(1));
+  if (rc != SQLITE_DONE) return e.failure(rc, "cannot count the library's extensions");
+  auto& l = st_->last_scan.reset();
+  if ((rc = l.step()) != SQLITE_ROW) return l.failure(rc, "cannot find the last scan");
+  out.last_scan_at = l.column_optional_text(0);
+  l.reset();
+  if (!out.last_scan_at) out.last_scan_at = newest_file;  // its jobs purged: the files tell
+  return {};
 }
 
 db::status job_store::apply_scan_batch(const scan_batch& b, long long& missing_marked) {

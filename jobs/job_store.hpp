@@ -24,11 +24,18 @@ class job_store final : public queue_store {
   db::status requeue(const std::string& id, const std::optional<std::string>& summary_json,
                      bool& changed) override;
   db::status cancel_queued(const std::string& id, bool& changed, std::optional<job>& now) override;
+  db::status retry(const std::string& id, bool& changed, std::optional<job>& now) override;
+  db::status find_active(const std::string& type, const std::string& path,
+                         std::optional<job>& out) override;
+  db::status purge_finished(const std::string& cutoff, int limit, long long& deleted) override;
   db::status recover(int max_attempts, recovery& out) override;
   db::status apply_scan_batch(const scan_batch& b, long long& missing_marked) override;
   db::status get(const std::string& id, std::optional<job>& out) override;
   db::status list(const list_filter& filter, std::vector<job>& out, long long& total) override;
   db::status counts(status_counts& out) override;
+  db::status files(const files_filter& filter, std::vector<file_row>& out,
+                   long long& total) override;
+  db::status library(library_totals& out) override;
   /// Whether every statement prepared; an error names the first that did not (check it before
   /// any other call: an unprepared statement must never be run).
   db::status prepared() const;

@@ -37,6 +37,16 @@ class queue_store {
   /// queued -> cancelled. `now` is the job as stored afterwards (empty: no such job).
   virtual db::status cancel_queued(const std::string& id, bool& changed,
                                    std::optional<job>& now) = 0;
+  /// failed/cancelled -> queued (same id, attempts kept, error cleared), unless another job of
+  /// the same type and path is queued or running. `now` is the job as stored afterwards (empty:
+  /// no such job).
+  virtual db::status retry(const std::string& id, bool& changed, std::optional<job>& now) = 0;
+  /// The queued or running job of this type and path, if any (a scan of a tree already waiting).
+  virtual db::status find_active(const std::string& type, const std::string& path,
+                                 std::optional<job>& out) = 0;
+  /// Deletes at most `limit` finished jobs (completed, failed, cancelled) that finished before
+  /// `cutoff` (RFC 3339 UTC); `deleted` counts them.
+  virtual db::status purge_finished(const std::string& cutoff, int limit, long long& deleted) = 0;
 
   /// What recover() did, per job.
   struct recovery {
@@ -71,6 +81,20 @@ class queue_store {
     long long library_files = 0, library_missing = 0;
   };
   virtual db::status counts(status_counts& out) = 0;
+
+  using file_row = jobs::file_row;
+  /// Which files a listing returns: `missing` (unset: both), `under` (a folder: the files below
+  /// it, at any depth; empty: all), then a page by path.
+  struct files_filter {
+    std::optional<bool> missing;
+    std::string under;
+    int limit = 100;
+    long long offset = 0;
+  };
+  virtual db::status files(const files_filter& filter, std::vector<file_row>& out,
+                           long long& total) = 0;
+  using library_totals = jobs::library_totals;
+  virtual db::status library(library_totals& out) = 0;
 };
 
 }  // namespace vpo::jobs

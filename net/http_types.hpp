@@ -15,8 +15,9 @@ struct http_request {
   std::string path;    ///< target without the query string
   std::string query;   ///< after '?', may be empty
   std::string body;
-  std::string authorization;  ///< the Authorization header, may be empty
-  std::string request_id;     ///< X-Request-ID as sent when usable, else generated (never empty)
+  std::string authorization;   ///< the Authorization header, may be empty
+  std::string request_id;      ///< X-Request-ID as sent when usable, else generated (never empty)
+  std::string client_address;  ///< the peer's IP address (API requests; rate limits key on it)
 };
 
 /// A response; `headers` are extra fields (Allow, Retry-After, WWW-Authenticate, ...).

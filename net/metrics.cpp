@@ -88,6 +88,9 @@ const char* route_template(metric_route r) {
                                  "/api/jobs",
                                  "/api/jobs/{id}",
                                  "/api/jobs/{id}/cancel",
+                                 "/api/jobs/{id}/retry",
+                                 "/api/files",
+                                 "/api/library",
                                  "other"};
   return labels[static_cast<std::size_t>(r)];
 }

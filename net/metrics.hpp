@@ -20,6 +20,9 @@ enum class metric_route {
   api_jobs,        ///< /api/jobs
   api_job,         ///< /api/jobs/{id}
   api_job_cancel,  ///< /api/jobs/{id}/cancel
+  api_job_retry,   ///< /api/jobs/{id}/retry
+  api_files,       ///< /api/files
+  api_library,     ///< /api/library
   other,           ///< anything else (404s, unknown /api paths)
   count_
 };

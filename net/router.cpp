@@ -4,17 +4,21 @@
 namespace vpo::net {
 namespace {
 
-// The route template of an /api path: /api/jobs, /api/jobs/{id}, /api/jobs/{id}/cancel; any
+// The route template of an /api path: /api/jobs, /api/jobs/{id}, /api/jobs/{id}/cancel and
+// /retry, /api/files, /api/library; any
 // other path (a typo, a path the API does not know) is `other`, so labels stay few.
 metric_route api_label(std::string_view path) {
   if (path == "/api/jobs") return metric_route::api_jobs;
+  if (path == "/api/files") return metric_route::api_files;
+  if (path == "/api/library") return metric_route::api_library;
   std::string_view prefix = "/api/jobs/";
   if (path.substr(0, prefix.size()) != prefix) return metric_route::other;
   auto rest = path.substr(prefix.size());
   auto slash = rest.find('/');
   if (rest.empty() || slash == 0) return metric_route::other;
   if (slash == std::string_view::npos) return metric_route::api_job;
-  return rest.substr(slash) == "/cancel" ? metric_route::api_job_cancel : metric_route::other;
+  if (rest.substr(slash) == "/cancel") return metric_route::api_job_cancel;
+  return rest.substr(slash) == "/retry" ? metric_route::api_job_retry : metric_route::other;
 }
 
 }  // namespace

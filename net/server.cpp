@@ -251,10 +251,14 @@ class session : public std::enable_shared_from_this<session> {
           res.body = "actor system did not answer within 1 s\n";
           return res;
         });
-      case route_kind::api:
+      case route_kind::api: {
+        beast::error_code ec;
+        auto peer = stream_.socket().remote_endpoint(ec);
+        if (!ec) r.client_address = peer.address().to_string();
         return call_hook(srv_->hooks.api, std::move(r), srv_->options.handler_timeout, [] {
           return json_error(503, "TIMEOUT", "the request was not handled in time");
         });
+      }
     }
   }
 

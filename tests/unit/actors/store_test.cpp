@@ -50,7 +50,7 @@ struct store_fixture {
     o.what = store_op::kind::insert;
     o.job.id = id;
     o.job.type = "scan";
-    o.job.path = "/srv";
+    o.job.path = "/srv/" + id;  // one tree per job: a second scan of a tree is a duplicate
     o.job.created_at = jobs::now_rfc3339();
     REQUIRE(op(o).ok);
     return o.job;
@@ -213,4 +213,34 @@ TEST_CASE("the path check answers for a directory, a file and nothing, then ends
   CHECK(ask(dir.path()).empty());
   CHECK_THAT(ask(dir.file("file")), Catch::Contains("Not a directory"));
   CHECK_THAT(ask(dir.file("nope")), Catch::Contains("No such file"));
+}
+
+TEST_CASE("an insert for a tree with a queued or running scan returns that job, inserts nothing",
+          "[store]") {
+  store_fixture f;
+  auto first = f.insert("first");
+  store_op dup;
+  dup.what = store_op::kind::insert;
+  dup.job = first;
+  dup.job.id = "second";
+  auto r = f.op(dup);
+  REQUIRE(r.ok);
+  CHECK_FALSE(r.changed);
+  REQUIRE(r.job);
+  CHECK(r.job->id == "first");
+  store_op claim;
+  claim.what = store_op::kind::claim;
+  REQUIRE(f.op(claim).job);  // running now: still a duplicate
+  r = f.op(dup);
+  CHECK_FALSE(r.changed);
+  REQUIRE(r.job);
+  CHECK(r.job->status == "running");
+  store_op finish;
+  finish.what = store_op::kind::finish;
+  finish.id = "first";
+  finish.status = "completed";
+  REQUIRE(f.op(finish).changed);
+  r = f.op(dup);  // finished: a new scan of the tree is welcome
+  CHECK(r.changed);
+  CHECK_FALSE(r.job);
 }

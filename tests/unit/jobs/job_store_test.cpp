@@ -401,3 +401,95 @@ TEST_CASE("a jobs table the code does not match is reported, never run", "[job_s
   CHECK_THAT(p.error, Catch::Contains("job_type"));  // what SQLite says is missing
   CHECK_THAT(p.error, Catch::Contains("schema"));
 }
+
+TEST_CASE("retry: failed or cancelled back to queued, attempts kept; never beside a waiting twin",
+          "[job_store]") {
+  store_fixture f;
+  auto a = f.add();
+  std::optional<jobs::job> claimed, now;
+  REQUIRE(f.store->claim_next(1, claimed).ok());
+  bool changed = false;
+  REQUIRE(f.store->finish(a.id, "failed", std::string("boom"), std::nullopt, changed).ok());
+  REQUIRE(f.store->retry(a.id, changed, now).ok());
+  CHECK(changed);
+  REQUIRE(now);
+  CHECK(now->status == "queued");
+  CHECK(now->attempts == 1);
+  CHECK_FALSE(now->error);
+  CHECK_FALSE(now->completed_at);
+  // Queued already: nothing to do.
+  REQUIRE(f.store->retry(a.id, changed, now).ok());
+  CHECK_FALSE(changed);
+  // A cancelled job whose path has a queued twin stays cancelled.
+  auto b = f.add();  // same path "/srv"; a is queued
+  REQUIRE(f.store->cancel_queued(b.id, changed, now).ok());
+  REQUIRE(f.store->retry(b.id, changed, now).ok());
+  CHECK_FALSE(changed);
+  CHECK(now->status == "cancelled");
+  std::optional<jobs::job> twin;
+  REQUIRE(f.store->find_active("scan", "/srv", twin).ok());
+  REQUIRE(twin);
+  CHECK(twin->id == a.id);
+  REQUIRE(f.store->retry("no-such-id", changed, now).ok());
+  CHECK_FALSE(now);
+}
+
+TEST_CASE("purge_finished deletes old finished jobs in bounded steps", "[job_store]") {
+  store_fixture f;
+  bool changed = false;
+  std::optional<jobs::job> now;
+  for (int i = 0; i < 7; ++i) {
+    auto j = f.add(100, "2020-01-01T00:00:0" + std::to_string(i) + ".000Z");
+    REQUIRE(f.store->cancel_queued(j.id, changed, now).ok());  // completed_at: now
+  }
+  f.add(100, "2020-01-01T00:00:00.000Z");  // queued: never purged
+  long long deleted = 0;
+  // Cut-off before now: their completed_at (now) is younger, nothing goes.
+  REQUIRE(f.store->purge_finished("2021-01-01T00:00:00.000Z", 5, deleted).ok());
+  CHECK(deleted == 0);
+  REQUIRE(f.store->purge_finished("2999-01-01T00:00:00.000Z", 5, deleted).ok());
+  CHECK(deleted == 5);
+  REQUIRE(f.store->purge_finished("2999-01-01T00:00:00.000Z", 5, deleted).ok());
+  CHECK(deleted == 2);
+  std::vector<jobs::job> left;
+  long long total = 0;
+  REQUIRE(f.store->list({}, left, total).ok());
+  CHECK(total == 1);
+  CHECK(left[0].status == "queued");
+}
+
+TEST_CASE("files and library read the files table by path, filter and page", "[job_store]") {
+  store_fixture f;
+  jobs::scan_batch b;
+  b.job_id = f.add().id;
+  b.scanned_at = "2026-01-01T00:00:00.000Z";
+  for (std::string p : {"/m/a/1.mkv", "/m/a/sub/2.mp4", "/m/ab/3.mkv", "/n/4.avi"})
+    b.upserts.push_back({p, p.substr(p.rfind('.') + 1), "2025-01-01T00:00:00.000Z", 100, 1});
+  b.missing_paths = {"/n/4.avi"};
+  long long marked = 0;
+  REQUIRE(f.store->apply_scan_batch(b, marked).ok());
+  std::vector<jobs::file_row> rows;
+  long long total = 0;
+  REQUIRE(f.store->files({std::nullopt, "/m/a", 100, 0}, rows, total).ok());
+  CHECK(total == 2);  // not /m/ab
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[0].path == "/m/a/1.mkv");
+  CHECK(rows[1].path == "/m/a/sub/2.mp4");
+  REQUIRE(f.store->files({true, "", 100, 0}, rows, total).ok());
+  CHECK(total == 1);
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0].missing);
+  CHECK(rows[0].missing_since);
+  REQUIRE(f.store->files({false, "", 1, 1}, rows, total).ok());
+  CHECK(total == 3);
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0].path == "/m/a/sub/2.mp4");
+  jobs::library_totals lib;
+  REQUIRE(f.store->library(lib).ok());
+  CHECK(lib.files == 4);
+  CHECK(lib.missing == 1);
+  CHECK(lib.bytes == 300);
+  REQUIRE(lib.by_extension.size() == 3);
+  CHECK(lib.by_extension[0] == std::pair<std::string, long long>{"mkv", 2});
+  CHECK(lib.last_scan_at == std::optional<std::string>("2026-01-01T00:00:00.000Z"));
+}

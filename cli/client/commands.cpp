@@ -1,0 +1,497 @@
+// commands.cpp: the client commands. HTTP in http.cpp, formatting in human.cpp.
+#include "cli/client/commands.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "cli/client/http.hpp"
+#include "cli/client/human.hpp"
+#include "cli/exit_codes.hpp"
+#include "config/loader.hpp"
+#include "config/rules.hpp"
+
+namespace vpo::cli::client {
+namespace {
+
+using json = nlohmann::ordered_json;
+using clock = std::chrono::steady_clock;
+
+constexpr int unreachable = 3;
+constexpr int answered_error = 1;
+
+// Where the daemon is, where that came from, and the token.
+struct target {
+  endpoint at;
+  std::string source;
+  std::optional<std::string> token;
+  std::chrono::milliseconds timeout{5000};
+};
+
+std::string with_brackets(const std::string& host) {
+  return host.find(':') != std::string::npos ? "[" + host + "]" : host;
+}
+
+// The daemon's address from --url, VPO_URL or the config layers (a wildcard bind means the
+// loopback address); the token from server.auth_token / VPO_AUTH_TOKEN.
+std::optional<target> find_target(const options& o, int& code) {
+  target t;
+  code = exit_code::usage;
+  auto secs = config::rules::parse_number(o.timeout);
+  if (!secs || *secs <= 0 || *secs > 3600) {
+    std::cerr << "vpo: usage error: option --timeout = \"" << o.timeout
+              << "\" is invalid: it must be a number of seconds greater than 0 and at most 3600\n";
+    return std::nullopt;
+  }
+  t.timeout = std::chrono::milliseconds(static_cast<long long>(std::llround(*secs * 1000)));
+
+  config::load_input in;
+  if (o.config) in.cli["config"] = *o.config;
+  in.getenv = config::process_getenv;
+  in.serving = false;
+  auto loaded = config::load(in);
+  if (!loaded.errors.empty()) {
+    for (const auto& e : loaded.errors) std::cerr << "vpo: " << e.message << "\n";
+    std::cerr << "vpo: the configuration above is needed to find the daemon and its token; fix "
+                 "it, or give --config, --url and VPO_AUTH_TOKEN explicitly.\n";
+    code = exit_code::startup_failure;
+    return std::nullopt;
+  }
+  t.token = loaded.values.server.auth_token;
+  std::string url, why;
+  if (o.url) {
+    url = *o.url;
+    t.source = "--url";
+  } else if (auto env = config::process_getenv("VPO_URL"); env && !env->empty()) {
+    url = *env;
+    t.source = "VPO_URL";
+  } else {
+    std::string host = loaded.values.server.bind;
+    if (host == "0.0.0.0" || host.empty()) host = "127.0.0.1";
+    if (host == "::" || host == "[::]") host = "::1";
+    url = "http://" + with_brackets(host) + ":" + std::to_string(loaded.values.server.port);
+    std::string origins;
+    for (const auto& v : loaded.shown)
+      if (v.key == "server.bind" || v.key == "server.port")
+        origins +=
+            std::string(origins.empty() ? "" : ", ") + v.key + " from " + config::to_string(v.from);
+    t.source = origins + (loaded.config_file_loaded ? "; config file " + loaded.config_path
+                                                    : "; no config file at " + loaded.config_path);
+  }
+  auto ep = parse_url(url, why);
+  if (!ep) {
+    std::cerr << "vpo: usage error: " << t.source << " = \"" << url
+              << "\" is not a daemon URL: " << why << "\n";
+    return std::nullopt;
+  }
+  t.at = *ep;
+  code = 0;
+  return t;
+}
+
+void say_unreachable(const target& t, const response& r) {
+  std::cerr << "vpo: cannot reach the daemon at " << t.at.url << " (" << t.source
+            << "): " << r.error << ".\n"
+            << "Start it with 'vpo serve' (or 'systemctl start vpo' where it runs as a service), "
+               "or point --url or VPO_URL at a running daemon.\n";
+}
+
+// The daemon's error body in words; exit 1.
+int say_error(const target& t, const response& r, bool as_json) {
+  json body = json::parse(r.body, nullptr, false);
+  std::string message = r.body, code;
+  if (body.is_object() && body.contains("error") && body["error"].is_string()) {
+    message = body["error"].get<std::string>();
+    if (body.contains("code") && body["code"].is_string()) code = body["code"].get<std::string>();
+  }
+  if (as_json) std::cout << r.body << (r.body.empty() || r.body.back() != '\n' ? "\n" : "");
+  std::cerr << "vpo: the daemon at " << t.at.url << " answered " << r.status
+            << (code.empty() ? "" : " " + code) << ": " << message << "\n";
+  if (r.status == 401)
+    std::cerr << "Give the daemon's token: server.auth_token in the config file (--config) or "
+                 "the VPO_AUTH_TOKEN environment variable.\n";
+  return answered_error;
+}
+
+// One call; `ok` gets the parsed answer. Returns the exit code.
+int ask(const target& t, const std::string& method, const std::string& path,
+        const std::string& body, bool as_json, const std::function<int(const json&)>& ok) {
+  auto r = call(t.at, method, path, body, t.token, t.timeout);
+  if (!r.reached) {
+    say_unreachable(t, r);
+    return unreachable;
+  }
+  if (r.status < 200 || r.status >= 300) return say_error(t, r, as_json);
+  json doc = json::parse(r.body, nullptr, false);
+  if (doc.is_discarded()) {
+    std::cerr << "vpo: the daemon at " << t.at.url << " answered " << r.status
+              << " with a body that is not JSON; is it a vpo daemon?\n";
+    return answered_error;
+  }
+  if (as_json) {
+    std::cout << r.body << (r.body.empty() || r.body.back() != '\n' ? "\n" : "");
+    return 0;
+  }
+  return ok(doc);
+}
+
+std::string text(const json& j, const char* key, const std::string& fallback = "-") {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return fallback;
+  if (it->is_string()) return it->get<std::string>();
+  return it->dump();
+}
+std::optional<std::string> opt_text(const json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_string()) return std::nullopt;
+  return it->get<std::string>();
+}
+long long number(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_number() ? it->get<long long>() : 0;
+}
+
+std::string percent(const json& job) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%.0f %%", job.value("progress_percent", 0.0));
+  return buf;
+}
+
+// Encodes a query-string value (RFC 3986 unreserved characters and '/' stay).
+std::string encode(const std::string& v) {
+  std::string out;
+  const char* hex = "0123456789ABCDEF";
+  for (unsigned char c : v) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '/')
+      out += static_cast<char>(c);
+    else
+      out += std::string("%") + hex[c >> 4] + hex[c & 15];
+  }
+  return out;
+}
+
+std::string page_footer(std::size_t shown, long long offset, long long total, const char* what) {
+  if (total == 0) return std::string("no ") + what + "\n";
+  if (shown == 0)
+    return "no " + std::string(what) + " at offset " + std::to_string(offset) + " (" +
+           human::count(total) + " in all)\n";
+  std::string out = human::count(offset + 1) + "-" +
+                    human::count(offset + static_cast<long long>(shown)) + " of " +
+                    human::count(total) + " " + what;
+  if (offset + static_cast<long long>(shown) < total)
+    out += " (--offset " + std::to_string(offset + static_cast<long long>(shown)) + " for more)";
+  return out + "\n";
+}
+
+std::string summary_line(const json& job) {
+  auto s = job.find("summary");
+  if (s == job.end() || !s->is_object()) return "";
+  return human::count(number(*s, "files_found")) + " files (" +
+         human::count(number(*s, "files_new")) + " new, " +
+         human::count(number(*s, "files_updated")) + " updated, " +
+         human::count(number(*s, "files_missing")) + " missing), " +
+         human::count(number(*s, "folders")) + " folders, " + human::count(number(*s, "errors")) +
+         " errors";
+}
+
+// ---- the commands ------------------------------------------------------------------------
+
+int status(const target& t, const options& o) {
+  auto h = call(t.at, "GET", "/health", "", std::nullopt, t.timeout);
+  if (!h.reached) {
+    say_unreachable(t, h);
+    return unreachable;
+  }
+  json health = json::parse(h.body, nullptr, false);
+  if (!health.is_object() || !health.contains("status")) {
+    std::cerr << "vpo: " << t.at.url << "/health answered " << h.status
+              << " without a vpo health document; is it a vpo daemon?\n";
+    return answered_error;
+  }
+  auto l = call(t.at, "GET", "/api/library", "", t.token, t.timeout);
+  json library = l.reached && l.status == 200 ? json::parse(l.body, nullptr, false) : json();
+  if (library.is_discarded()) library = nullptr;
+  bool healthy = health.value("status", "") == "healthy";
+  if (o.json) {
+    json out = {{"health", health}, {"library", library}};
+    std::cout << out.dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
+    return healthy ? 0 : answered_error;
+  }
+  auto now = std::chrono::system_clock::now();
+  std::vector<std::vector<std::string>> rows;
+  rows.push_back({"daemon", t.at.url + "  (vpo " + text(health, "version") + ")"});
+  rows.push_back({"status", text(health, "status")});
+  rows.push_back({"uptime", human::duration(health.value("uptime_seconds", 0.0))});
+  std::string db = text(health, "database");
+  if (health.contains("database_error") && health["database_error"].is_string())
+    db += " (" + health["database_error"].get<std::string>() + ")";
+  rows.push_back({"database", db});
+  auto drain = health.find("drain");
+  if (drain != health.end() && drain->is_object())
+    rows.push_back({"draining", "yes: " + text(*drain, "phase") + ", " +
+                                    std::to_string(number(*drain, "jobs_in_flight")) +
+                                    " job(s) in flight, " +
+                                    std::to_string(number(*drain, "seconds_left")) + " s left"});
+  else
+    rows.push_back({"draining", health.value("shutting_down", false) ? "yes" : "no"});
+  if (auto j = health.find("jobs"); j != health.end() && j->is_object())
+    rows.push_back({"jobs", human::count(number(*j, "running")) + " running, " +
+                                human::count(number(*j, "queued")) + " queued, " +
+                                human::count(number(*j, "workers")) + " workers"});
+  if (library.is_object()) {
+    rows.push_back({"library", human::count(number(library, "files")) + " files (" +
+                                   human::count(number(library, "missing")) + " missing), " +
+                                   human::size(number(library, "bytes"))});
+    rows.push_back({"last scan", human::ago(opt_text(library, "last_scan_at"), now)});
+  } else {
+    rows.push_back({"library", l.reached ? "not shown: /api/library answered " +
+                                               std::to_string(l.status) +
+                                               (l.status == 401 ? " (set VPO_AUTH_TOKEN)" : "")
+                                         : "not shown: " + l.error});
+  }
+  if (auto e = health.find("config_reload_error"); e != health.end() && e->is_string())
+    rows.push_back({"config", "last reload failed: " + e->get<std::string>()});
+  std::string out = human::table({"", ""}, rows);
+  std::cout << out.substr(out.find('\n') + 1);  // no header line
+  return healthy ? 0 : answered_error;
+}
+
+std::vector<std::string> job_row(const json& j, std::chrono::system_clock::time_point now) {
+  return {text(j, "id"),
+          text(j, "status"),
+          text(j, "type"),
+          percent(j),
+          human::ago(opt_text(j, "created_at"), now),
+          text(j, "path")};
+}
+
+int jobs_list(const target& t, const options& o) {
+  std::string q;
+  auto add = [&](const char* k, const std::string& v) {
+    if (!v.empty()) q += std::string(q.empty() ? "?" : "&") + k + "=" + encode(v);
+  };
+  add("status", o.status);
+  add("type", o.type);
+  add("limit", o.limit.empty() ? "20" : o.limit);
+  add("offset", o.offset);
+  return ask(t, "GET", "/api/jobs" + q, "", o.json, [&](const json& doc) {
+    auto now = std::chrono::system_clock::now();
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& j : doc.value("jobs", json::array())) rows.push_back(job_row(j, now));
+    if (!rows.empty())
+      std::cout << human::table({"ID", "STATUS", "TYPE", "PROGRESS", "CREATED", "PATH"}, rows,
+                                {false, false, false, true, false, false});
+    std::cout << page_footer(rows.size(), std::atoll(o.offset.c_str()), number(doc, "total"),
+                             "jobs");
+    return 0;
+  });
+}
+
+void print_job(const json& j) {
+  auto now = std::chrono::system_clock::now();
+  auto when = [&](const char* key) {
+    auto v = opt_text(j, key);
+    return v ? *v + "  (" + human::ago(v, now) + ")" : std::string("-");
+  };
+  std::vector<std::vector<std::string>> rows = {
+      {"id", text(j, "id")},
+      {"type", text(j, "type")},
+      {"status", text(j, "status")},
+      {"path", text(j, "path")},
+      {"priority", text(j, "priority")},
+      {"progress", percent(j)},
+      {"attempts", text(j, "attempts")},
+      {"created", when("created_at")},
+      {"started", when("started_at")},
+      {"completed", when("completed_at")},
+      {"error", text(j, "error")},
+  };
+  if (auto s = summary_line(j); !s.empty()) rows.push_back({"summary", s});
+  std::string out = human::table({"", ""}, rows);
+  std::cout << out.substr(out.find('\n') + 1);
+}
+
+int jobs_show(const target& t, const options& o) {
+  return ask(t, "GET", "/api/jobs/" + encode(o.id), "", o.json, [](const json& j) {
+    print_job(j);
+    return 0;
+  });
+}
+
+int jobs_cancel(const target& t, const options& o) {
+  auto r = call(t.at, "POST", "/api/jobs/" + encode(o.id) + "/cancel", "", t.token, t.timeout);
+  if (!r.reached) return say_unreachable(t, r), unreachable;
+  if (r.status != 200 && r.status != 202) return say_error(t, r, o.json);
+  if (o.json) return std::cout << r.body << "\n", 0;
+  if (r.status == 202)
+    std::cout << "job " << o.id << " is running: cancellation requested (it ends cancelled)\n";
+  else
+    std::cout << "job " << o.id << " cancelled\n";
+  return 0;
+}
+
+int jobs_retry(const target& t, const options& o) {
+  return ask(t, "POST", "/api/jobs/" + encode(o.id) + "/retry", "", o.json, [&](const json& j) {
+    std::cout << "job " << text(j, "id") << " queued again (" << text(j, "attempts")
+              << " attempt(s) so far)\n";
+    return 0;
+  });
+}
+
+bool is_terminal() {
+  const char* term = std::getenv("TERM");
+  return ::isatty(STDOUT_FILENO) == 1 && !(term && std::string(term) == "dumb");
+}
+
+// Follows a job until it ends: a bar on a terminal, a line per 10 % otherwise. A daemon that
+// restarts meanwhile (its job is requeued) is waited for up to a minute.
+int wait_for(const target& t, const std::string& id) {
+  bool tty = is_terminal();
+  int next_tenth = 1;
+  std::string last_status;
+  auto unreachable_since = clock::time_point{};
+  for (;;) {
+    auto r = call(t.at, "GET", "/api/jobs/" + id, "", t.token, t.timeout);
+    if (!r.reached) {
+      auto now = clock::now();
+      if (unreachable_since == clock::time_point{}) unreachable_since = now;
+      if (now - unreachable_since > std::chrono::seconds(60)) {
+        if (tty) std::cout << "\n";
+        say_unreachable(t, r);
+        return unreachable;
+      }
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+      continue;
+    }
+    unreachable_since = {};
+    if (r.status == 429 || r.status == 503) {  // rate limited, or a drain: wait as told
+      int secs = std::max(1, std::atoi(r.retry_after.c_str()));
+      std::this_thread::sleep_for(std::chrono::seconds(std::min(secs, 30)));
+      continue;
+    }
+    if (r.status != 200) {
+      if (tty) std::cout << "\n";
+      return say_error(t, r, false);
+    }
+    json j = json::parse(r.body, nullptr, false);
+    std::string st = j.is_object() ? text(j, "status") : "";
+    double pct = j.is_object() ? j.value("progress_percent", 0.0) : 0.0;
+    bool finished = st == "completed" || st == "failed" || st == "cancelled";
+    if (tty) {
+      std::string files;
+      if (auto s = j.find("summary"); s != j.end() && s->is_object())
+        files = "  " + human::count(number(*s, "files_found")) + " files";
+      std::cout << "\r" << human::bar(finished && st == "completed" ? 100.0 : pct) << "  " << st
+                << files << "\x1b[K" << std::flush;
+    } else {
+      if (st != last_status && !finished) std::cout << "scan " << id << ": " << st << "\n";
+      while (!finished && next_tenth < 10 && pct >= next_tenth * 10.0)
+        std::cout << "scan " << id << ": " << next_tenth++ * 10 << " %\n";
+      std::cout << std::flush;
+    }
+    last_status = st;
+    if (finished) {
+      if (tty) std::cout << "\n";
+      std::string summary = summary_line(j);
+      if (st == "completed") {
+        while (!tty && next_tenth <= 10)
+          std::cout << "scan " << id << ": " << next_tenth++ * 10 << " %\n";
+        std::cout << "scan completed: " << (summary.empty() ? "no summary" : summary) << "\n";
+        return 0;
+      }
+      std::cout << "scan " << st << (st == "failed" ? ": " + text(j, "error") : "")
+                << (summary.empty() ? "" : " (did: " + summary + ")") << "\n";
+      return answered_error;
+    }
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+}
+
+int scan(const target& t, const options& o) {
+  std::error_code ec;
+  std::filesystem::path dir(o.dir);
+  if (dir.is_relative()) dir = std::filesystem::current_path(ec) / dir;
+  std::string path = dir.lexically_normal().string();
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  json body = {{"type", "scan"}, {"path", path}};
+  if (!o.priority.empty()) {
+    auto p = config::rules::parse_integer(o.priority);
+    if (!p) {
+      std::cerr << "vpo: usage error: option --priority = \"" << o.priority
+                << "\" is invalid: it must be an integer from 0 to 1000\n";
+      return exit_code::usage;
+    }
+    body["priority"] = *p;
+  }
+  auto r = call(t.at, "POST", "/api/jobs",
+                body.dump(-1, ' ', false, json::error_handler_t::replace), t.token, t.timeout);
+  if (!r.reached) return say_unreachable(t, r), unreachable;
+  if (r.status != 200 && r.status != 201) return say_error(t, r, o.json);
+  json j = json::parse(r.body, nullptr, false);
+  std::string id = j.is_object() ? text(j, "id", "") : "";
+  if (o.json) {
+    std::cout << r.body << "\n";
+  } else if (r.status == 200) {
+    std::cout << "a scan of " << path << " is already " << text(j, "status") << ": job " << id
+              << "\n";
+  } else {
+    std::cout << "scan of " << path << " queued: job " << id << "\n";
+  }
+  std::cout << std::flush;
+  if (!o.wait || id.empty()) return 0;
+  return wait_for(t, id);
+}
+
+int files(const target& t, const options& o) {
+  std::string q = "?limit=" + encode(o.limit.empty() ? "50" : o.limit);
+  if (o.missing) q += "&missing=1";
+  if (!o.under.empty()) {
+    std::filesystem::path dir(o.under);
+    std::error_code ec;
+    if (dir.is_relative()) dir = std::filesystem::current_path(ec) / dir;
+    q += "&under=" + encode(dir.lexically_normal().string());
+  }
+  if (!o.offset.empty()) q += "&offset=" + encode(o.offset);
+  return ask(t, "GET", "/api/files" + q, "", o.json, [&](const json& doc) {
+    auto now = std::chrono::system_clock::now();
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& f : doc.value("files", json::array()))
+      rows.push_back({human::size(number(f, "size")), human::ago(opt_text(f, "modified_at"), now),
+                      f.value("missing", false)
+                          ? "missing since " + human::ago(opt_text(f, "missing_since"), now)
+                          : "present",
+                      text(f, "path")});
+    if (!rows.empty())
+      std::cout << human::table({"SIZE", "MODIFIED", "STATE", "PATH"}, rows,
+                                {true, false, false, false});
+    std::cout << page_footer(rows.size(), std::atoll(o.offset.c_str()), number(doc, "total"),
+                             o.missing ? "missing files" : "files");
+    return 0;
+  });
+}
+
+}  // namespace
+
+int run(const std::string& command, const options& o) {
+  int code = 0;
+  auto t = find_target(o, code);
+  if (!t) return code;
+  if (command == "status") return status(*t, o);
+  if (command == "jobs list") return jobs_list(*t, o);
+  if (command == "jobs show") return jobs_show(*t, o);
+  if (command == "jobs cancel") return jobs_cancel(*t, o);
+  if (command == "jobs retry") return jobs_retry(*t, o);
+  if (command == "scan") return scan(*t, o);
+  if (command == "files") return files(*t, o);
+  std::cerr << "vpo: usage error: unknown command '" << command << "'\n";
+  return exit_code::usage;
+}
+
+}  // namespace vpo::cli::client
