@@ -24,14 +24,23 @@ constexpr const char* serve_footer = R"(CONFIGURATION FILE
   --config PATH, else $VPO_CONFIG_PATH, else $VPO_DATA_DIR/config.toml ($VPO_DATA_DIR
   defaults to ~/.vpo). A missing file at the default path is fine (defaults apply); a missing
   or unreadable explicit file is an error. Keys: database_path, [server] bind, port,
-  shutdown_timeout, auth_token, allow_unauthenticated, [logging] level, format, [jobs] workers.
-  Other sections of VPO's config.toml are accepted and ignored.
+  shutdown_timeout, auth_token, allow_unauthenticated, [server.rate_limit] enabled,
+  get_max_requests, mutate_max_requests, window_seconds, [logging] level, format, [jobs]
+  workers, retention_days, auto_purge. Other sections and keys of VPO's config.toml are
+  accepted and ignored.
 
 ENVIRONMENT
   VPO_CONFIG_PATH, VPO_DATA_DIR, VPO_DATABASE_PATH, VPO_SERVER_BIND, VPO_SERVER_PORT,
   VPO_SERVER_SHUTDOWN_TIMEOUT, VPO_AUTH_TOKEN (secret), VPO_SERVER_ALLOW_UNAUTHENTICATED,
-  VPO_LOG_LEVEL, VPO_LOG_FORMAT, VPO_JOBS_WORKERS. A set but invalid (or empty) value is an
-  error, never ignored.
+  VPO_LOG_LEVEL, VPO_LOG_FORMAT, VPO_JOBS_WORKERS, VPO_JOBS_RETENTION_DAYS,
+  VPO_JOBS_AUTO_PURGE, VPO_SERVER_RATE_LIMIT_ENABLED, VPO_SERVER_RATE_LIMIT_GET_MAX_REQUESTS,
+  VPO_SERVER_RATE_LIMIT_MUTATE_MAX_REQUESTS, VPO_SERVER_RATE_LIMIT_WINDOW_SECONDS. A set but
+  invalid (or empty) value is an error, never ignored.
+
+SOCKET ACTIVATION
+  When systemd passes a listening socket (LISTEN_FDS, LISTEN_PID; contrib/systemd/vpo.socket),
+  vpo serves on it instead of binding server.bind:server.port, so connections made while the
+  service restarts wait in the kernel's queue instead of being refused.
 
 PRECEDENCE
   command-line flag > config file > environment > built-in default. Every layer is validated
@@ -39,10 +48,11 @@ PRECEDENCE
 
 SIGNALS
   SIGTERM/SIGINT drain gracefully (a second one is only logged); SIGQUIT forces the stop
-  at once; SIGHUP reloads the config (all layers again, flags still win): logging.level,
-  logging.format, jobs.workers and server.auth_token apply live; bind, port, database and
-  shutdown_timeout need a restart; an invalid file keeps the running config. Any other
-  signal that would end the process (SIGUSR1, SIGUSR2, SIGALRM, ...) is logged and ignored.
+  at once; SIGHUP reloads the config (all layers again, flags still win): logging.*,
+  jobs.workers, jobs.retention_days, jobs.auto_purge, server.auth_token and
+  server.rate_limit.* apply live; bind, port, database and shutdown_timeout need a restart;
+  an invalid file keeps the running config. Any other signal that would end the process
+  (SIGUSR1, SIGUSR2, SIGALRM, ...) is logged and ignored.
 
 EXIT CODES
   0        drained cleanly after SIGTERM/SIGINT, or --check passed

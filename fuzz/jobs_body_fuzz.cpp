@@ -17,7 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string query = input.substr(0, nl);
   std::string body = nl == std::string::npos ? "" : input.substr(nl + 1);
 
-  net::http_request post{"POST", "/api/jobs", "/api/jobs", "", body, "", "fuzz"};
+  net::http_request post{"POST", "/api/jobs", "/api/jobs", "", body, "", "fuzz", "127.0.0.1"};
   auto created = actors::parse_job_request(post);
   if (auto* res = std::get_if<net::http_response>(&created)) {
     fuzz::check_response(*res);
@@ -30,12 +30,25 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (c < 0x20 || c == 0x7f) fuzz::violated("control character in path", body);
     if (q.spec.priority < 0 || q.spec.priority > 1000) fuzz::violated("priority", body);
   }
-  net::http_request list{"GET", "/api/jobs?" + query, "/api/jobs", query, "", "", "fuzz"};
+  net::http_request list{"GET",  "/api/jobs?" + query, "/api/jobs", query, "", "",
+                         "fuzz", "127.0.0.1"};
   auto listed = actors::parse_job_request(list);
   if (auto* res = std::get_if<net::http_response>(&listed)) fuzz::check_response(*res);
-  for (const char* suffix : {"", "/cancel"}) {
+  net::http_request files{"GET",      "/api/files?" + query, "/api/files", query, "", "", "fuzz",
+                          "127.0.0.1"};
+  auto filtered = actors::parse_job_request(files);
+  if (auto* res = std::get_if<net::http_response>(&filtered)) {
+    fuzz::check_response(*res);
+  } else {
+    const auto& q = std::get<actors::job_query>(filtered);
+    if (!q.under.empty() && q.under[0] != '/') fuzz::violated("relative under", query);
+    for (unsigned char c : q.under)
+      if (c < 0x20 || c == 0x7f) fuzz::violated("control character in under", query);
+    if (q.limit < 1 || q.limit > 1000) fuzz::violated("limit", query);
+  }
+  for (const char* suffix : {"", "/cancel", "/retry"}) {
     std::string path = "/api/jobs/" + query + suffix;
-    net::http_request one{*suffix ? "POST" : "GET", path, path, "", "", "", "fuzz"};
+    net::http_request one{*suffix ? "POST" : "GET", path, path, "", "", "", "fuzz", "127.0.0.1"};
     auto parsed = actors::parse_job_request(one);
     if (auto* res = std::get_if<net::http_response>(&parsed)) fuzz::check_response(*res);
   }

@@ -31,4 +31,15 @@ grep -qx "ExecStart=$prefix/bin/vpo serve --config $etc/vpo/config.toml" "$dest$
 zcat "$dest$prefix/share/man/man1/vpo.1.gz" | grep -q -- 'shutdown.-timeout' ||
   fail "vpo(1) does not document the options"
 bash -n "$dest$prefix/share/bash-completion/completions/vpo" || fail "bash completion: syntax"
+# Every command and every option the binary documents is completed and in vpo(1).
+completion="$dest$prefix/share/bash-completion/completions/vpo"
+man=$(zcat "$dest$prefix/share/man/man1/vpo.1.gz")
+for cmd in serve status "jobs list" "jobs show" "jobs cancel" "jobs retry" scan files; do
+  for word in $cmd; do grep -qw -- "$word" "$completion" || fail "completion lacks '$word'"; done
+  grep -q -- "vpo ${cmd// /\\? }" <<<"$man" || fail "vpo(1) does not cover 'vpo $cmd'"
+  # shellcheck disable=SC2086
+  for opt in $("$dest$prefix/bin/vpo" $cmd --help | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
+    grep -q -- "$opt" "$completion" || fail "completion lacks $opt of 'vpo $cmd'"
+  done
+done
 echo "cmake --install places every file of contract §8 under $prefix"

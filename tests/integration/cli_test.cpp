@@ -259,9 +259,20 @@ TEST_CASE("usage errors say what is wrong and what would be right: exit 2", "[cl
     std::string says;
   };
   for (const auto& r : std::vector<row>{
-           {{"scan", "/x"}, "unknown command 'scan'; commands: serve"},
+           {{"scna", "/x"},
+            "unknown command 'scna' (did you mean 'scan'?); commands: serve, status, jobs, scan, "
+            "files"},
            {{"serv"}, "unknown command 'serv' (did you mean 'serve'?)"},
-           {{}, "a command is required (serve)"},
+           {{}, "a command is required (serve, status, jobs, scan, files)"},
+           {{"jobs", "lst"},
+            "unknown command 'jobs lst' (did you mean 'list'?); commands of 'vpo jobs': list, "
+            "show, cancel, retry"},
+           {{"jobs"}, "'vpo jobs' needs a command (list, show, cancel, retry)"},
+           {{"jobs", "list", "--stats", "x"},
+            "unknown option '--stats' for 'vpo jobs list' (did you mean '--status'?)"},
+           {{"files", "--limit"}, "option --limit needs a value: N"},
+           {{"scan", "/x", "--priorty", "1"},
+            "unknown option '--priorty' for 'vpo scan' (did you mean '--priority'?)"},
            {{"serve", "--prot", "9000"},
             "unknown option '--prot' for 'vpo serve' (did you mean "
             "'--port'?)"},

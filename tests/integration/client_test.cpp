@@ -187,7 +187,7 @@ TEST_CASE("vpo scan --wait on a terminal draws a bar", "[client]") {
   CHECK_THAT(r.out, !Catch::Contains(": 10 %"));
 }
 
-TEST_CASE("a cancelled scan ends --wait with 1; retry puts it back; duplicates return the job",
+TEST_CASE("a cancelled scan ends --wait with 1, retry puts it back, duplicates return the job",
           "[client][jobs]") {
   daemon_process d;
   REQUIRE(d.start_ready({"--workers", "1"}));

@@ -142,7 +142,7 @@ TEST_CASE("cancelling: queued jobs at once, running jobs at their next step", "[
   REQUIRE(d.start_ready({"--workers", "1"}));
   const std::string& tree = shared_big_tree();
   auto running = post_scan(d.port(), tree);
-  auto queued = post_scan(d.port(), tree);
+  auto queued = post_scan(d.port(), shared_big_tree_part(0));  // another directory: not a duplicate
   REQUIRE(running);
   REQUIRE(queued);
   REQUIRE(job_reaches(d.port(), (*running)["id"], "running", 5s));

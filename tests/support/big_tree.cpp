@@ -106,4 +106,8 @@ void exec_db(const std::string& path, const std::string& sql) {
   if (rc != SQLITE_OK) throw std::runtime_error(sql + ": " + message);
 }
 
+std::string shared_big_tree_part(int i) {
+  return shared_big_tree() + "/show " + std::to_string(i);
+}
+
 }  // namespace vpo::test

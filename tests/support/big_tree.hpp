@@ -12,6 +12,10 @@ constexpr int big_tree_files = 200000;
 /// little noise), created on first use under the build folder and shared by every test and
 /// every test process (a lock file serializes the creation). Tests must not modify it.
 const std::string& shared_big_tree();
+/// One of the shared tree's ten top folders ("show 0" .. "show 9", 20,000 files each): a scan of
+/// a different directory (a second scan of the same one would return the first job), over the
+/// same files.
+std::string shared_big_tree_part(int i);
 
 /// Makes sure `root` holds a tree of `files` empty video files (folders of 1,000, 20 per parent)
 /// and returns it; built once (under a lock file beside it), then reused. `files` % 1000 == 0.

@@ -166,9 +166,17 @@ fi
 check "systemd-analyze verify vpo.service vpo.socket" \
   ct systemd-analyze verify /lib/systemd/system/vpo.service /lib/systemd/system/vpo.socket
 
+# This test polls jobs ten times a second: far above [server.rate_limit]'s default (120 reads a
+# minute per client), which an operator's tools stay within.
+printf '\n[server.rate_limit]\nget_max_requests = 100000\n' | ct tee -a /etc/vpo/config.toml >/dev/null
+
 # ---- 2. start: systemctl returns after READY=1 -----------------------------------------------
 check "systemctl enable --now vpo" ct systemctl enable --now vpo
 check "active and healthy as soon as systemctl start returns (Type=notify, READY=1)" healthy
+client_status() { ct vpo status --config /etc/vpo/config.toml | grep -q '^status  *healthy$'; }
+check "the client: vpo status --config /etc/vpo/config.toml says healthy (exit 0)" client_status
+client_jobs() { ct vpo jobs list | grep -q 'no jobs'; }
+check "the client: vpo jobs list (no jobs yet)" client_jobs
 check "status text: serving: 0 running, 0 queued" \
   test "$(prop StatusText)" = "serving: 0 running, 0 queued"
 check "journald records are native: VPO_LOGGER and PRIORITY fields" \

@@ -402,7 +402,7 @@ TEST_CASE("a jobs table the code does not match is reported, never run", "[job_s
   CHECK_THAT(p.error, Catch::Contains("schema"));
 }
 
-TEST_CASE("retry: failed or cancelled back to queued, attempts kept; never beside a waiting twin",
+TEST_CASE("retry: failed or cancelled back to queued, attempts kept, never beside a waiting twin",
           "[job_store]") {
   store_fixture f;
   auto a = f.add();
