@@ -10,6 +10,7 @@
 #include "tests/support/big_tree.hpp"
 #include "tests/support/daemon.hpp"
 #include "tests/support/http_client.hpp"
+#include "tests/support/in_flight_request.hpp"
 #include "tests/support/jobs_client.hpp"
 
 using namespace vpo::test;
@@ -481,4 +482,58 @@ standard = "639-2/B"
   std::string err = d.proc().err();
   CHECK_THAT(err, !Catch::Contains("WARN"));
   CHECK_THAT(err, !Catch::Contains("unknown key"));
+}
+
+TEST_CASE("vpo status during a drain: the listener is closed, so exit 3 (not reachable)",
+          "[client]") {
+  daemon_process d;
+  REQUIRE(d.start_ready({"--log-level", "debug"}));
+  in_flight_request held(d);  // keeps the drain open until it is finished
+  d.proc().signal(SIGTERM);
+  REQUIRE(d.proc().wait_for_stderr("draining", 5s));
+  // Contract §5: a draining daemon refuses new connections (a load balancer moves on); the
+  // client, which opens one per call, cannot see the drain and says so.
+  auto r = client(d, {"status"});
+  INFO(r.out << r.err);
+  CHECK(r.code == 3);
+  CHECK_THAT(r.err, Catch::Contains("connection refused"));
+  held.finish();
+  CHECK(d.proc().wait(10s) == 0);
+}
+
+TEST_CASE("a daemon that never answers: exit 3 after --timeout, naming it", "[client]") {
+  listener silent;  // accepts into the kernel's queue, never answers
+  REQUIRE(silent.port() != 0);
+  temp_dir home;
+  auto started = std::chrono::steady_clock::now();
+  auto r = run(vpo_command(home, {"jobs", "list", "--timeout", "0.5", "--url",
+                                  "http://127.0.0.1:" + std::to_string(silent.port())}));
+  auto took = std::chrono::steady_clock::now() - started;
+  CHECK(r.code == 3);
+  CHECK_THAT(r.err, Catch::Contains("no answer within 0.5 s (--timeout)"));
+  CHECK_THAT(r.err, Catch::Contains("(--url)"));
+  CHECK(took < 5s);
+  auto bad = run(vpo_command(home, {"status", "--timeout", "zero"}));
+  CHECK(bad.code == 2);
+  CHECK_THAT(bad.err, Catch::Contains("--timeout"));
+}
+
+TEST_CASE("vpo scan --wait of a scan that fails: exit 1 with the job's error", "[client]") {
+  daemon_process d;
+  REQUIRE(d.start_ready({"--workers", "1"}));
+  // The one worker is busy with another scan while the waited-for one is queued; its directory
+  // is removed meanwhile, so it fails when it starts.
+  auto busy = post_scan(d.port(), shared_big_tree());
+  REQUIRE(busy);
+  std::string doomed = d.home().file("doomed");
+  d.home().write("doomed/x.mkv", "");
+  process wait(vpo_command(d.home(), {"scan", doomed, "--wait"},
+                           {{"VPO_URL", "http://127.0.0.1:" + std::to_string(d.port())}}));
+  REQUIRE(eventually([&] { return wait.out().find("queued: job ") != std::string::npos; }, 10s));
+  std::filesystem::remove_all(doomed);
+  auto code = wait.wait(60s);
+  INFO(wait.out() << wait.err());
+  REQUIRE(code);
+  CHECK(*code == 1);
+  CHECK_THAT(wait.out(), Catch::Contains("scan failed: cannot open " + doomed));
 }
