@@ -98,6 +98,30 @@ caf::response_promise on_create(queue* self, const job_query& q) {
   return rp;
 }
 
+// One store transition of the job `id` (cancel a queued job, retry): the store's errors, its
+// silence and an unknown id are answered here; `decide` answers for a job that exists.
+template <class Decide>
+void transition(queue* self, caf::response_promise rp, store_op::kind what, const std::string& id,
+                Decide decide) {
+  store_op op;
+  op.what = what;
+  op.id = id;
+  call_store(self, 3s, std::move(op))
+      .then(
+          [=](const store_reply& r) mutable {
+            if (!r.ok) return answer(rp, unavailable("DATABASE_UNAVAILABLE", r.error));
+            if (!r.job) {
+              job_answer a;
+              a.result = job_answer::outcome::not_found;
+              return answer(rp, std::move(a));
+            }
+            answer(rp, decide(r));
+          },
+          [=](const std::string&) mutable {
+            answer(rp, unavailable("DATABASE_UNAVAILABLE", "the job store did not answer"));
+          });
+}
+
 caf::response_promise on_cancel(queue* self, const std::string& id) {
   auto& st = self->state;
   auto rp = self->make_response_promise();
@@ -111,79 +135,54 @@ caf::response_promise on_cancel(queue* self, const std::string& id) {
     answer(rp, std::move(a));
     return rp;
   }
-  store_op op;
-  op.what = store_op::kind::cancel_queued;
-  op.id = id;
-  call_store(self, 3s, std::move(op))
-      .then(
-          [=](const store_reply& r) mutable {
-            auto& s = self->state;
-            job_answer a;
-            if (!r.ok) return answer(rp, unavailable("DATABASE_UNAVAILABLE", r.error));
-            if (!r.job) {
-              a.result = job_answer::outcome::not_found;
-            } else if (r.changed) {
-              log_job(s.log, config::log_level::info, "job cancelled", *r.job);
-              ++s.finished[r.job->type + " " + jobs::status_name::cancelled];
-              a.jobs.push_back(*r.job);
-              publish_counts(self);
-            } else if (jobs::is_finished(r.job->status)) {
-              a.result = job_answer::outcome::conflict;
-              a.message = "job " + r.job->id + " is already " + r.job->status;
-            } else if (auto* sl = slot_of(self, id)) {
-              // Claimed meanwhile: the store answered the claim first (one sender, in order).
-              if (!sl->done) self->send<high>(sl->worker, cancel_atom::value, id);
-              log_job(s.log, config::log_level::info, "job cancellation requested", *r.job);
-              a.result = job_answer::outcome::accepted;
-              a.jobs.push_back(*r.job);
-            } else {  // a claim being given back at the drain: queued again in a moment
-              a = unavailable("JOB_BUSY",
-                              "job " + id + " is being handed back to the queue; retry");
-            }
-            answer(rp, std::move(a));
-          },
-          [=](const std::string&) mutable {
-            answer(rp, unavailable("DATABASE_UNAVAILABLE", "the job store did not answer"));
-          });
+  transition(self, rp, store_op::kind::cancel_queued, id, [=](const store_reply& r) {
+    auto& s = self->state;
+    job_answer a;
+    if (r.changed) {
+      log_job(s.log, config::log_level::info, "job cancelled", *r.job);
+      ++s.finished[r.job->type + " " + jobs::status_name::cancelled];
+      a.jobs.push_back(*r.job);
+      publish_counts(self);
+    } else if (jobs::is_finished(r.job->status)) {
+      a.result = job_answer::outcome::conflict;
+      a.message = "job " + r.job->id + " is already " + r.job->status;
+    } else if (auto* sl = slot_of(self, id)) {
+      // Claimed meanwhile: the store answered the claim first (one sender, in order).
+      if (!sl->done) self->send<high>(sl->worker, cancel_atom::value, id);
+      log_job(s.log, config::log_level::info, "job cancellation requested", *r.job);
+      a.result = job_answer::outcome::accepted;
+      a.jobs.push_back(*r.job);
+    } else {  // a claim being given back at the drain: queued again in a moment
+      a = unavailable("JOB_BUSY", "job " + id + " is being handed back to the queue; retry");
+    }
+    return a;
+  });
   return rp;
 }
 
 caf::response_promise on_retry_job(queue* self, const std::string& id) {
   auto rp = self->make_response_promise();
-  store_op op;
-  op.what = store_op::kind::retry;
-  op.id = id;
-  call_store(self, 3s, std::move(op))
-      .then(
-          [=](const store_reply& r) mutable {
-            auto& s = self->state;
-            job_answer a;
-            if (!r.ok) return answer(rp, unavailable("DATABASE_UNAVAILABLE", r.error));
-            if (!r.job) {
-              a.result = job_answer::outcome::not_found;
-            } else if (r.changed) {
-              log_job(s.log, config::log_level::info, "job queued again (retry)", *r.job);
-              a.jobs.push_back(*r.job);
-              publish_counts(self);
-              dispatch(self);
-            } else if (r.job->status == jobs::status_name::failed ||
-                       r.job->status == jobs::status_name::cancelled) {
-              a.result = job_answer::outcome::conflict;
-              a.code = "JOB_DUPLICATE";
-              a.message = "job " + id + " was not queued again: another " + r.job->type + " of " +
-                          r.job->path +
-                          " is already queued or running (see GET /api/jobs?status=queued)";
-            } else {
-              a.result = job_answer::outcome::conflict;
-              a.code = "JOB_NOT_RETRYABLE";
-              a.message = "job " + id + " is " + r.job->status +
-                          "; only a failed or cancelled job can be retried";
-            }
-            answer(rp, std::move(a));
-          },
-          [=](const std::string&) mutable {
-            answer(rp, unavailable("DATABASE_UNAVAILABLE", "the job store did not answer"));
-          });
+  transition(self, rp, store_op::kind::retry, id, [=](const store_reply& r) {
+    job_answer a;
+    if (r.changed) {
+      log_job(self->state.log, config::log_level::info, "job queued again (retry)", *r.job);
+      a.jobs.push_back(*r.job);
+      publish_counts(self);
+      dispatch(self);
+    } else if (r.job->status == jobs::status_name::failed ||
+               r.job->status == jobs::status_name::cancelled) {
+      a.result = job_answer::outcome::conflict;
+      a.code = "JOB_DUPLICATE";
+      a.message = "job " + id + " was not queued again: another " + r.job->type + " of " +
+                  r.job->path + " is already queued or running (see GET /api/jobs?status=queued)";
+    } else {
+      a.result = job_answer::outcome::conflict;
+      a.code = "JOB_NOT_RETRYABLE";
+      a.message =
+          "job " + id + " is " + r.job->status + "; only a failed or cancelled job can be retried";
+    }
+    return a;
+  });
   return rp;
 }
 

@@ -421,15 +421,7 @@ int scan(const target& t, const options& o) {
   std::string path = dir.lexically_normal().string();
   while (path.size() > 1 && path.back() == '/') path.pop_back();
   json body = {{"type", "scan"}, {"path", path}};
-  if (!o.priority.empty()) {
-    auto p = config::rules::parse_integer(o.priority);
-    if (!p) {
-      std::cerr << "vpo: usage error: option --priority = \"" << o.priority
-                << "\" is invalid: it must be an integer from 0 to 1000\n";
-      return exit_code::usage;
-    }
-    body["priority"] = *p;
-  }
+  if (!o.priority.empty()) body["priority"] = *config::rules::parse_integer(o.priority);
   auto r = call(t.at, "POST", "/api/jobs",
                 body.dump(-1, ' ', false, json::error_handler_t::replace), t.token, t.timeout);
   if (!r.reached) return say_unreachable(t, r), unreachable;
@@ -477,9 +469,23 @@ int files(const target& t, const options& o) {
   });
 }
 
+// A flag's number outside its range is a usage error (exit 2), found before anything is sent.
+bool check_number(const char* flag, const std::string& value, long long min, long long max) {
+  if (value.empty()) return true;
+  auto v = config::rules::parse_integer(value);
+  if (v && *v >= min && *v <= max) return true;
+  std::cerr << "vpo: usage error: option " << flag << " = \"" << value
+            << "\" is invalid: it must be an integer from " << min << " to " << max << "\n";
+  return false;
+}
+
 }  // namespace
 
 int run(const std::string& command, const options& o) {
+  if (!check_number("--limit", o.limit, 1, 1000) ||
+      !check_number("--offset", o.offset, 0, 1000000000) ||
+      !check_number("--priority", o.priority, 0, 1000))
+    return exit_code::usage;
   int code = 0;
   auto t = find_target(o, code);
   if (!t) return code;

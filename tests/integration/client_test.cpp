@@ -351,6 +351,13 @@ TEST_CASE("GET /api/jobs pages with offset and filters by type", "[client][jobs]
   CHECK_THAT(wrong.err, Catch::Contains("400 INVALID_FIELD"));
   auto usage = client(d, {"jobs", "list", "--status", "done"});
   CHECK(usage.code == 2);
+  for (std::vector<std::string> args : {std::vector<std::string>{"jobs", "list", "--limit", "0"},
+                                        {"files", "--offset", "x"},
+                                        {"scan", "/tmp", "--priority", "1001"}}) {
+    auto bad = client(d, args);
+    CHECK(bad.code == 2);
+    CHECK_THAT(bad.err, Catch::Contains("is invalid: it must be an integer from"));
+  }
 }
 
 TEST_CASE("retention deletes aged finished jobs at start-up and keeps young and unfinished ones",
