@@ -93,7 +93,6 @@ std::string on_config_update(gateway* self, const config_update& u) {
 init_result on_init(gateway* self) {
   auto& st = self->state;
   net::server_options opts;
-  opts.io_threads = st.options.io_threads;
   st.server = std::make_unique<net::server>(make_hooks(self), opts);
   // Socket activation (vpo.socket): the listening socket comes from systemd, so connections made
   // while the service restarts wait in its queue instead of being refused.

@@ -13,7 +13,6 @@ namespace vpo::actors {
 struct http_gateway_options {
   std::string bind;
   std::uint16_t port = 0;
-  int io_threads = 1;
   std::optional<std::string> auth_token;   ///< when set, /api/* needs `Bearer <token>`
   bool allow_unauthenticated = false;      ///< permits a non-loopback bind without a token
   config::rate_limit_settings rate_limit;  ///< per client address, on /api/* only

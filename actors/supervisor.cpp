@@ -139,11 +139,8 @@ void subscribe_gateway(supervisor* self, caf::actor db) {
 
 void start_http(supervisor* self, caf::actor db) {
   auto& st = self->state;
-  http_gateway_options opts{st.settings.server.bind,
-                            st.settings.server.port,
-                            1,
-                            st.settings.server.auth_token,
-                            st.settings.server.allow_unauthenticated,
+  http_gateway_options opts{st.settings.server.bind, st.settings.server.port,
+                            st.settings.server.auth_token, st.settings.server.allow_unauthenticated,
                             st.settings.server.rate_limit};
   st.gateway = add_child(self, "http_gateway", spawn_http_gateway(self->system(), opts, st.jobs));
   self->request(st.gateway, std::chrono::seconds(10), init_atom::value)

@@ -19,7 +19,7 @@ namespace vpo::fuzz {
 /// error answer (`error_shape`, every 4xx/5xx but /health's) has `error` and `code`.
 inline void check_response(const net::http_response& r, bool error_shape = true) {
   if (r.status < 200 || r.status > 599) violated("status out of range", std::to_string(r.status));
-  if (r.content_type.rfind("application/json", 0) != 0) return;
+  if (r.content_type.substr(0, 16) != "application/json") return;
   if (!nlohmann::json::accept(r.body)) violated("body is not valid JSON", r.body);
   auto j = nlohmann::json::parse(r.body);
   if (!j.is_object()) violated("body is not a JSON object", r.body);

@@ -115,6 +115,7 @@ class fd_sink final : public spdlog::sinks::base_sink<std::mutex> {
 std::mutex setup_mutex;
 std::shared_ptr<fd_sink> the_sink;           // guarded by setup_mutex
 std::shared_ptr<spdlog::logger> the_logger;  // read with std::atomic_load
+// The configured level (also the level the spdlog logger has once set up).
 std::atomic<int> fallback_level{static_cast<int>(config::log_level::info)};
 
 line_style make_style(const config::logging_settings& s, int fd) {
@@ -193,8 +194,10 @@ void shutdown() {
 }
 
 bool logger::enabled(config::log_level level) const {
-  if (auto lg = std::atomic_load(&the_logger)) return lg->should_log(to_spdlog(level));
-  return static_cast<int>(level) >= fallback_level.load();
+  // The configured level, whatever the pipeline's state (setup() sets the logger's level to the
+  // same value): one relaxed load, no shared_ptr copy (std::atomic_load of a shared_ptr takes a
+  // mutex in libstdc++), so a probe's log check costs nothing.
+  return static_cast<int>(level) >= fallback_level.load(std::memory_order_relaxed);
 }
 
 void logger::log(config::log_level level, std::string_view message, fields context) const {

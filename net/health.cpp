@@ -1,6 +1,8 @@
 // health.cpp: renders /health and /readyz from a snapshot, without touching any actor.
 #include "net/health.hpp"
 
+#include <charconv>
+
 #include <cmath>
 #include <cstdio>
 
@@ -97,14 +99,19 @@ http_response render_health(const health_snapshot& s, double uptime_seconds,
                             std::chrono::steady_clock::time_point now) {
   const char* status = health_status(s);
   http_response r;
-  r.status = std::string(status) == "healthy" ? 200 : 503;
-  char head[256];
-  std::snprintf(head, sizeof head,
-                "{\"status\":\"%s\",\"database\":\"%s\",\"uptime_seconds\":%.3f,"
-                "\"version\":\"%s\",\"shutting_down\":%s",
-                status, s.database_connected ? "connected" : "disconnected", uptime_seconds,
-                VPO_VERSION, s.shutting_down ? "true" : "false");
-  r.body = head;
+  r.status = s.ready && !s.shutting_down && s.database_connected ? 200 : 503;
+  r.body.reserve(320 + s.jobs_json.size() + s.reload.error.size() + s.database_reason.size());
+  r.body += "{\"status\":\"";
+  r.body += status;
+  r.body += s.database_connected ? "\",\"database\":\"connected\",\"uptime_seconds\":"
+                                 : "\",\"database\":\"disconnected\",\"uptime_seconds\":";
+  char number[32];
+  auto end =
+      std::to_chars(number, number + sizeof number, uptime_seconds, std::chars_format::fixed, 3)
+          .ptr;
+  r.body.append(number, end);
+  r.body += ",\"version\":\"" VPO_VERSION "\",\"shutting_down\":";
+  r.body += s.shutting_down ? "true" : "false";
   // Why the database is disconnected (null when connected): gone, locked, full, read-only.
   r.body += s.database_connected || s.database_reason.empty()
                 ? ",\"database_error\":null"

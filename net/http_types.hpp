@@ -3,6 +3,7 @@
 
 #include <functional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -23,7 +24,7 @@ struct http_request {
 /// A response; `headers` are extra fields (Allow, Retry-After, WWW-Authenticate, ...).
 struct http_response {
   int status = 200;
-  std::string content_type = "application/json";
+  std::string_view content_type = "application/json";  ///< always a string literal
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
 };

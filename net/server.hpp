@@ -22,10 +22,9 @@ struct server_options {
   std::chrono::milliseconds write_timeout{30000};
   std::chrono::milliseconds handler_timeout{30000};  ///< an API handler's reply deadline
   std::chrono::milliseconds livez_timeout{1000};     ///< the actor system must answer by then
-  int io_threads = 1;
 };
 
-/// Callbacks into the actor world; all are called on io threads and must not block.
+/// Callbacks into the actor world; all are called on the io thread and must not block.
 struct server_hooks {
   request_handler api;            ///< `/api/...` requests
   request_handler livez;          ///< must reply 200 when the actor system answers
@@ -44,9 +43,11 @@ class server {
   /// Serves on a listening TCP socket systemd passed (socket activation) instead of binding;
   /// returns "" or a complete error (the fd is not a listening TCP socket).
   std::string adopt(int fd);
-  /// Starts accepting on the io threads.
+  /// Starts accepting on the io thread. One thread serves every connection: its handlers never
+  /// run concurrently, so sessions need no strand and the io thread owns the snapshot.
   void run();
-  /// Replaces the snapshot /health and /readyz answer from (thread-safe, lock-free readers).
+  /// Replaces the snapshot /health and /readyz answer from (any thread: it is handed to the io
+  /// thread, which alone reads it, without a lock).
   void publish(health_snapshot snapshot);
   /// Drain: close the listener, close idle connections, answer in-flight requests with
   /// `Connection: close`; `hooks.drained` fires once nothing is in flight. Idempotent.
