@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
@@ -38,7 +39,6 @@ using tcp = asio::ip::tcp;
 // need).
 using executor = asio::io_context::executor_type;
 using socket_type = asio::basic_stream_socket<tcp, executor>;
-using stream_type = beast::basic_stream<tcp, executor, beast::unlimited_rate_policy>;
 using timer_type =
     asio::basic_waitable_timer<std::chrono::steady_clock,
                                asio::wait_traits<std::chrono::steady_clock>, executor>;
@@ -54,6 +54,7 @@ struct server::impl {
   void on_accept(beast::error_code ec, socket_type socket);
   void do_accept();
   void pause_accepting(const beast::error_code& ec);
+  void sweep();  // every sweep_period: closes the connections whose operation is overdue
   void request_started() { ++in_flight; }
   void request_finished() {
     if (--in_flight == 0 && draining.load()) notify_drained();
@@ -86,6 +87,8 @@ struct server::impl {
   asio::io_context ioc{1};  // one thread runs it: no locking inside asio's scheduler either
   acceptor_type acceptor{ioc.get_executor()};
   timer_type accept_retry{ioc.get_executor()};
+  timer_type sweeper{ioc.get_executor()};
+  std::chrono::milliseconds sweep_period{250};
   std::thread thread;
 };
 
@@ -104,9 +107,9 @@ http_response not_found(const std::string& path) {
 class session : public std::enable_shared_from_this<session> {
  public:
   session(socket_type socket, impl_ptr srv, bool overflow)
-      : stream_(std::move(socket)),
+      : socket_(std::move(socket)),
         srv_(srv),
-        timer_(stream_.get_executor()),
+        timer_(socket_.get_executor()),
         overflow_(overflow) {}
 
   ~session() {
@@ -117,7 +120,7 @@ class session : public std::enable_shared_from_this<session> {
   }
 
   void start() {
-    asio::dispatch(stream_.get_executor(),
+    asio::dispatch(socket_.get_executor(),
                    beast::bind_front_handler(&session::wait_for_request, shared_from_this()));
   }
 
@@ -126,13 +129,13 @@ class session : public std::enable_shared_from_this<session> {
   /// before the listener closed: with socket activation, that client would otherwise get an empty
   /// reply where the next instance would have answered it). It is answered (Connection: close).
   void close_if_idle() {
-    asio::post(stream_.get_executor(), [self = shared_from_this()] {
+    asio::post(socket_.get_executor(), [self = shared_from_this()] {
       if (!self->busy_ && !self->first_request_waiting()) self->close();
     });
   }
 
   void force_close() {
-    asio::post(stream_.get_executor(), [self = shared_from_this()] { self->close(); });
+    asio::post(socket_.get_executor(), [self = shared_from_this()] { self->close(); });
   }
 
  private:
@@ -144,8 +147,7 @@ class session : public std::enable_shared_from_this<session> {
     std::string_view have(static_cast<const char*>(data.data()), data.size());
     if (have.find("\r\n\r\n") != std::string_view::npos) return true;
     char peek[4096];
-    ssize_t n =
-        ::recv(stream_.socket().native_handle(), peek, sizeof peek, MSG_PEEK | MSG_DONTWAIT);
+    ssize_t n = ::recv(socket_.native_handle(), peek, sizeof peek, MSG_PEEK | MSG_DONTWAIT);
     if (n <= 0) return false;
     std::string joined(have);
     joined.append(peek, static_cast<std::size_t>(n));
@@ -155,8 +157,8 @@ class session : public std::enable_shared_from_this<session> {
   void wait_for_request() {
     if (srv_->draining.load() && !first_request_waiting()) return close();
     if (buffer_.size() > 0) return read_header();
-    stream_.expires_after(overflow_ ? overflow_timeout : srv_->options.idle_timeout);
-    stream_.async_read_some(
+    expires_after(overflow_ ? overflow_timeout : srv_->options.idle_timeout);
+    socket_.async_read_some(
         buffer_.prepare(4096),
         beast::bind_front_handler(&session::on_first_bytes, shared_from_this()));
   }
@@ -171,8 +173,8 @@ class session : public std::enable_shared_from_this<session> {
     parser_.emplace();
     parser_->header_limit(srv_->options.header_limit);
     parser_->body_limit(srv_->options.body_limit);
-    stream_.expires_after(overflow_ ? overflow_timeout : srv_->options.read_timeout);
-    http::async_read_header(stream_, buffer_, *parser_,
+    expires_after(overflow_ ? overflow_timeout : srv_->options.read_timeout);
+    http::async_read_header(socket_, buffer_, *parser_,
                             beast::bind_front_handler(&session::on_header, shared_from_this()));
   }
 
@@ -191,7 +193,7 @@ class session : public std::enable_shared_from_this<session> {
                                           {"path", std::string(h.target())}});
     }
     if (parser_->is_done()) return dispatch();
-    http::async_read(stream_, buffer_, *parser_,
+    http::async_read(socket_, buffer_, *parser_,
                      beast::bind_front_handler(&session::on_body, shared_from_this()));
   }
 
@@ -216,19 +218,33 @@ class session : public std::enable_shared_from_this<session> {
   }
 
   void dispatch() {
-    stream_.expires_never();
+    deadline_ = never;
     auto& req = parser_->get();
     head_ = req.method() == http::verb::head;
     keep_alive_ = req.keep_alive();
     version_ = req.version();  // an HTTP/1.0 client gets an HTTP/1.0 answer
-    http_request r = to_http_request(req);
-    request_id_ = r.request_id;
-    method_ = r.method;
-    path_ = r.path;
-    route rt = match(r.method, r.path);
+    auto target = req.target();
+    std::string_view method(req.method_string().data(), req.method_string().size());
+    std::string_view path(target.data(), std::min(target.size(), target.find('?')));
+    route rt = match(method, path);
     api_ = rt.kind == route_kind::api;
     label_ = rt.label;
-    method_label_ = net::method_label(r.method);
+    method_label_ = net::method_label(method);
+    method_.assign(method);
+    path_.assign(path);
+    // Probes and /metrics are answered here from the parser's views; only a request that goes
+    // on (to the actors, or to a 404/405 that quotes it) is copied into an http_request.
+    bool local = rt.kind == route_kind::health || rt.kind == route_kind::readyz ||
+                 rt.kind == route_kind::metrics;
+    http_request r;
+    if (local) {
+      auto sent = req["X-Request-ID"];
+      request_id_ = usable_request_id(std::string_view(sent.data(), sent.size()));
+      if (request_id_.empty()) request_id_ = new_request_id();
+    } else {
+      r = to_http_request(req);
+      request_id_ = r.request_id;
+    }
     if (overflow_ && rt.kind != route_kind::health && rt.kind != route_kind::readyz &&
         rt.kind != route_kind::livez) {
       // Over the connection cap: probes are answered (a full server is not a dead one),
@@ -268,7 +284,7 @@ class session : public std::enable_shared_from_this<session> {
         });
       case route_kind::api: {
         beast::error_code ec;
-        auto peer = stream_.socket().remote_endpoint(ec);
+        auto peer = socket_.remote_endpoint(ec);
         if (!ec) r.client_address = peer.address().to_string();
         return call_hook(srv_->hooks.api, std::move(r), srv_->options.handler_timeout, [] {
           return json_error(503, "TIMEOUT", "the request was not handled in time");
@@ -294,7 +310,7 @@ class session : public std::enable_shared_from_this<session> {
     hook(std::move(r), [weak, seq](http_response res) {
       auto self = weak.lock();
       if (!self) return;
-      auto exec = self->stream_.get_executor();
+      auto exec = self->socket_.get_executor();
       asio::post(exec, [self = std::move(self), seq, res = std::move(res)]() mutable {
         self->answer(seq, std::move(res));
       });
@@ -337,8 +353,8 @@ class session : public std::enable_shared_from_this<session> {
     out_ += "\r\n\r\n";
     if (!head_) out_ += r.body;
     status_ = r.status;
-    stream_.expires_after(srv_->options.write_timeout);
-    asio::async_write(stream_, asio::buffer(out_),
+    expires_after(srv_->options.write_timeout);
+    asio::async_write(socket_, asio::buffer(out_),
                       [self = shared_from_this(), keep](beast::error_code ec, std::size_t) {
                         self->on_write(ec, keep);
                       });
@@ -393,11 +409,27 @@ class session : public std::enable_shared_from_this<session> {
     closed_ = true;
     timer_.cancel();
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.close();
+    socket_.shutdown(tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
   }
 
-  stream_type stream_;
+  // The current operation's deadline: the server's sweep closes the connection once it has
+  // passed (one timer for the whole server instead of one armed and cancelled per read and write).
+  void expires_after(std::chrono::milliseconds d) {
+    deadline_ = std::chrono::steady_clock::now() + d;
+  }
+
+ public:
+  /// The sweep (io thread): closes the connection when its operation is overdue; the pending
+  /// operation then ends with operation_aborted, as a timeout.
+  void expire_if_due(std::chrono::steady_clock::time_point now) {
+    if (deadline_ <= now) close();
+  }
+
+ private:
+  static constexpr auto never = std::chrono::steady_clock::time_point::max();
+  socket_type socket_;
+  std::chrono::steady_clock::time_point deadline_ = never;
   impl_ptr srv_;
   timer_type timer_;
   beast::flat_buffer buffer_;
@@ -453,6 +485,15 @@ void server::impl::for_each_session(F f) {
       if (auto s = w.lock()) live.push_back(std::move(s));
   }
   for (auto& s : live) f(*s);
+}
+
+void server::impl::sweep() {
+  auto now = std::chrono::steady_clock::now();
+  for_each_session([now](session& s) { s.expire_if_due(now); });
+  sweeper.expires_after(sweep_period);
+  sweeper.async_wait([this](beast::error_code ec) {
+    if (!ec) sweep();
+  });
 }
 
 void server::impl::do_accept() {
@@ -574,6 +615,14 @@ std::string server::adopt(int fd) {
 }
 
 void server::run() {
+  // Deadlines are checked a quarter of the shortest timeout apart (250 ms with the contract's
+  // limits): a connection is closed no earlier than its deadline and at most that much later.
+  auto& o = impl_->options;
+  auto shortest =
+      std::min({o.idle_timeout, o.read_timeout, o.write_timeout, std::chrono::milliseconds(1000)});
+  impl_->sweep_period =
+      std::clamp(shortest / 4, std::chrono::milliseconds(10), std::chrono::milliseconds(250));
+  asio::post(impl_->ioc, [p = impl_.get()] { p->sweep(); });
   impl_->do_accept();
   impl_->thread = std::thread([p = impl_.get()] { p->ioc.run(); });
 }

@@ -41,11 +41,13 @@ std::string usable_request_id(std::string_view sent) {
 std::string new_request_id() {
   // 64 random bits per thread-local generator: unique enough to find one request in the logs.
   thread_local std::mt19937_64 gen{std::random_device{}()};
-  std::uint64_t hi = gen(), lo = gen();
-  char buf[33];
-  std::snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(hi),
-                static_cast<unsigned long long>(lo));
-  return buf;
+  std::uint64_t words[2] = {gen(), gen()};
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string id(32, '0');
+  for (int w = 0; w < 2; ++w)
+    for (int i = 0; i < 16; ++i)
+      id[static_cast<std::size_t>(w * 16 + i)] = hex[(words[w] >> (60 - 4 * i)) & 0xf];
+  return id;
 }
 
 std::optional<http_response> read_error_response(const boost::system::error_code& ec) {
