@@ -11,7 +11,7 @@ build_pkgs=(g++ cmake ninja-build pkg-config ccache
   dpkg-dev help2man  # make package: dpkg-shlibdeps; the man page
   prometheus  # promtool check metrics, and a real Prometheus scraping vpo (tests only)
   python3-yaml)  # tests/contrib/check_contrib.sh: the Kubernetes and Promtail YAML
-bench_pkgs=(wrk nginx-light curl)
+bench_pkgs=(wrk nginx-light curl nghttp2-client)
 fuzz_pkgs=(clang-14 libclang-rt-14-dev llvm-14)
 tsan_pkgs=(dpkg-dev)  # apt-get source
 
