@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 
 #include "version.hpp"
 
@@ -99,7 +100,7 @@ http_response render_health(const health_snapshot& s, double uptime_seconds,
                             std::chrono::steady_clock::time_point now) {
   const char* status = health_status(s);
   http_response r;
-  r.status = s.ready && !s.shutting_down && s.database_connected ? 200 : 503;
+  r.status = std::strcmp(status, "healthy") == 0 ? 200 : 503;
   r.body.reserve(320 + s.jobs_json.size() + s.reload.error.size() + s.database_reason.size());
   r.body += "{\"status\":\"";
   r.body += status;

@@ -120,9 +120,11 @@ int say_error(const target& t, const response& r, bool as_json) {
   return answered_error;
 }
 
-// One call; `ok` gets the parsed answer. Returns the exit code.
+// One call; a 2xx answer goes to `ok` with its status (with --json it is printed unchanged first,
+// and `ok` runs only when `after_json`: scan --wait still follows the job). Returns the exit code.
 int ask(const target& t, const std::string& method, const std::string& path,
-        const std::string& body, bool as_json, const std::function<int(const json&)>& ok) {
+        const std::string& body, bool as_json, const std::function<int(const json&, int)>& ok,
+        bool after_json = false) {
   auto r = call(t.at, method, path, body, t.token, t.timeout);
   if (!r.reached) {
     say_unreachable(t, r);
@@ -136,10 +138,10 @@ int ask(const target& t, const std::string& method, const std::string& path,
     return answered_error;
   }
   if (as_json) {
-    std::cout << r.body << (r.body.empty() || r.body.back() != '\n' ? "\n" : "");
-    return 0;
+    std::cout << r.body << (r.body.empty() || r.body.back() != '\n' ? "\n" : "") << std::flush;
+    if (!after_json) return 0;
   }
-  return ok(doc);
+  return ok(doc, r.status);
 }
 
 std::string text(const json& j, const char* key, const std::string& fallback = "-") {
@@ -281,7 +283,7 @@ int jobs_list(const target& t, const options& o) {
   add("type", o.type);
   add("limit", o.limit.empty() ? "20" : o.limit);
   add("offset", o.offset);
-  return ask(t, "GET", "/api/jobs" + q, "", o.json, [&](const json& doc) {
+  return ask(t, "GET", "/api/jobs" + q, "", o.json, [&](const json& doc, int) {
     auto now = std::chrono::system_clock::now();
     std::vector<std::vector<std::string>> rows;
     for (const auto& j : doc.value("jobs", json::array())) rows.push_back(job_row(j, now));
@@ -319,30 +321,31 @@ void print_job(const json& j) {
 }
 
 int jobs_show(const target& t, const options& o) {
-  return ask(t, "GET", "/api/jobs/" + encode(o.id), "", o.json, [](const json& j) {
+  return ask(t, "GET", "/api/jobs/" + encode(o.id), "", o.json, [](const json& j, int) {
     print_job(j);
     return 0;
   });
 }
 
 int jobs_cancel(const target& t, const options& o) {
-  auto r = call(t.at, "POST", "/api/jobs/" + encode(o.id) + "/cancel", "", t.token, t.timeout);
-  if (!r.reached) return say_unreachable(t, r), unreachable;
-  if (r.status != 200 && r.status != 202) return say_error(t, r, o.json);
-  if (o.json) return std::cout << r.body << "\n", 0;
-  if (r.status == 202)
-    std::cout << "job " << o.id << " is running: cancellation requested (it ends cancelled)\n";
-  else
-    std::cout << "job " << o.id << " cancelled\n";
-  return 0;
+  return ask(t, "POST", "/api/jobs/" + encode(o.id) + "/cancel", "", o.json,
+             [&](const json&, int status) {
+               if (status == 202)
+                 std::cout << "job " << o.id
+                           << " is running: cancellation requested (it ends cancelled)\n";
+               else
+                 std::cout << "job " << o.id << " cancelled\n";
+               return 0;
+             });
 }
 
 int jobs_retry(const target& t, const options& o) {
-  return ask(t, "POST", "/api/jobs/" + encode(o.id) + "/retry", "", o.json, [&](const json& j) {
-    std::cout << "job " << text(j, "id") << " queued again (" << text(j, "attempts")
-              << " attempt(s) so far)\n";
-    return 0;
-  });
+  return ask(t, "POST", "/api/jobs/" + encode(o.id) + "/retry", "", o.json,
+             [&](const json& j, int) {
+               std::cout << "job " << text(j, "id") << " queued again (" << text(j, "attempts")
+                         << " attempt(s) so far)\n";
+               return 0;
+             });
 }
 
 bool is_terminal() {
@@ -422,23 +425,22 @@ int scan(const target& t, const options& o) {
   while (path.size() > 1 && path.back() == '/') path.pop_back();
   json body = {{"type", "scan"}, {"path", path}};
   if (!o.priority.empty()) body["priority"] = *config::rules::parse_integer(o.priority);
-  auto r = call(t.at, "POST", "/api/jobs",
-                body.dump(-1, ' ', false, json::error_handler_t::replace), t.token, t.timeout);
-  if (!r.reached) return say_unreachable(t, r), unreachable;
-  if (r.status != 200 && r.status != 201) return say_error(t, r, o.json);
-  json j = json::parse(r.body, nullptr, false);
-  std::string id = j.is_object() ? text(j, "id", "") : "";
-  if (o.json) {
-    std::cout << r.body << "\n";
-  } else if (r.status == 200) {
-    std::cout << "a scan of " << path << " is already " << text(j, "status") << ": job " << id
-              << "\n";
-  } else {
-    std::cout << "scan of " << path << " queued: job " << id << "\n";
-  }
-  std::cout << std::flush;
-  if (!o.wait || id.empty()) return 0;
-  return wait_for(t, id);
+  return ask(
+      t, "POST", "/api/jobs", body.dump(-1, ' ', false, json::error_handler_t::replace), o.json,
+      [&](const json& j, int status) {
+        std::string id = j.is_object() ? text(j, "id", "") : "";
+        if (!o.json) {
+          if (status == 200)  // that directory already has a scan waiting or running
+            std::cout << "a scan of " << path << " is already " << text(j, "status") << ": job "
+                      << id << "\n";
+          else
+            std::cout << "scan of " << path << " queued: job " << id << "\n";
+          std::cout << std::flush;
+        }
+        if (!o.wait || id.empty()) return 0;
+        return wait_for(t, id);
+      },
+      true);
 }
 
 int files(const target& t, const options& o) {
@@ -451,7 +453,7 @@ int files(const target& t, const options& o) {
     q += "&under=" + encode(dir.lexically_normal().string());
   }
   if (!o.offset.empty()) q += "&offset=" + encode(o.offset);
-  return ask(t, "GET", "/api/files" + q, "", o.json, [&](const json& doc) {
+  return ask(t, "GET", "/api/files" + q, "", o.json, [&](const json& doc, int) {
     auto now = std::chrono::system_clock::now();
     std::vector<std::vector<std::string>> rows;
     for (const auto& f : doc.value("files", json::array()))
