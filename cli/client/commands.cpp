@@ -491,13 +491,19 @@ int run(const std::string& command, const options& o) {
   int code = 0;
   auto t = find_target(o, code);
   if (!t) return code;
-  if (command == "status") return status(*t, o);
-  if (command == "jobs list") return jobs_list(*t, o);
-  if (command == "jobs show") return jobs_show(*t, o);
-  if (command == "jobs cancel") return jobs_cancel(*t, o);
-  if (command == "jobs retry") return jobs_retry(*t, o);
-  if (command == "scan") return scan(*t, o);
-  if (command == "files") return files(*t, o);
+  try {
+    if (command == "status") return status(*t, o);
+    if (command == "jobs list") return jobs_list(*t, o);
+    if (command == "jobs show") return jobs_show(*t, o);
+    if (command == "jobs cancel") return jobs_cancel(*t, o);
+    if (command == "jobs retry") return jobs_retry(*t, o);
+    if (command == "scan") return scan(*t, o);
+    if (command == "files") return files(*t, o);
+  } catch (const json::exception& e) {  // valid JSON of another shape: not a vpo answer
+    std::cerr << "vpo: the answer from " << t->at.url << " is not what a vpo daemon sends ("
+              << e.what() << "); is it a vpo daemon?\n";
+    return answered_error;
+  }
   std::cerr << "vpo: usage error: unknown command '" << command << "'\n";
   return exit_code::usage;
 }

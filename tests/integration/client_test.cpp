@@ -544,3 +544,36 @@ TEST_CASE("vpo scan --wait of a scan that fails: exit 1 with the job's error", "
   CHECK(*code == 1);
   CHECK_THAT(wait.out(), Catch::Contains("scan failed: cannot open " + doomed));
 }
+
+TEST_CASE("a server that answers JSON of another shape: exit 1, no crash", "[client]") {
+  // A stand-in that is not vpo: every GET gets 200 with fields of the wrong types.
+  std::uint16_t port = free_port();
+  process fake(
+      process_options{{"/usr/bin/python3", "-c",
+                       "import http.server as h\n"
+                       "class H(h.BaseHTTPRequestHandler):\n"
+                       "  def do_GET(s):\n"
+                       "    b=b'{\"jobs\":5,\"files\":\"x\",\"status\":[],\"total\":\"n\"}'\n"
+                       "    s.send_response(200);s.send_header('Content-Length',str(len(b)))\n"
+                       "    s.end_headers();s.wfile.write(b)\n"
+                       "h.HTTPServer(('127.0.0.1'," +
+                           std::to_string(port) + "),H).serve_forever()"},
+                      {},
+                      "",
+                      -1,
+                      std::nullopt});
+  REQUIRE(eventually([&] { return http_get(port, "/").has_value(); }, 10s));
+  temp_dir home;
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"jobs", "list"}, {"files"}, {"status"}}) {
+    args.push_back("--url");
+    args.push_back("http://127.0.0.1:" + std::to_string(port));
+    auto r = run(vpo_command(home, args));
+    INFO(r.err);
+    CHECK(r.code == 1);
+    CHECK_THAT(r.err, Catch::Contains("vpo"));
+    CHECK_THAT(r.err, !Catch::Contains("terminate"));
+  }
+  fake.signal(SIGTERM);
+  fake.wait(5s);
+}
