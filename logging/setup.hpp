@@ -1,6 +1,7 @@
 // setup.hpp: installs and tears down the process-wide log pipeline (stderr, text/json, journald).
 #pragma once
 
+#include <cstddef>
 #include <initializer_list>
 #include <string_view>
 
@@ -8,6 +9,9 @@
 #include "logging/log.hpp"
 
 namespace vpo::logging {
+
+/// Records the log thread can hold; beyond that the oldest are dropped (and their number logged).
+constexpr std::size_t log_queue_records = 1024;
 
 /// Starts logging to `fd` (stderr by default) with the given level and format. Ignores SIGPIPE so
 /// a closed stderr cannot kill the process. Safe to call again to change level/format live.

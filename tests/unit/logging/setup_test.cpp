@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "logging/log.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -91,6 +92,47 @@ TEST_CASE("a broken stderr never stops the process", "[logging]") {
   logging::shutdown();
   ::close(fd);
   CHECK_THAT(test::read_file(path), Catch::Contains("vpo.test: back"));
+}
+
+TEST_CASE(
+    "a stalled reader loses the oldest records, never blocks the logger, and the log says how "
+    "many went",
+    "[logging]") {
+  int p[2];
+  REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
+  ::fcntl(p[1], F_SETPIPE_SZ, 4096);  // full after a few lines: the log thread blocks in write
+  logging::setup({config::log_level::info, config::log_format::json}, p[1]);
+  logging::logger log("vpo.test");
+  const int sent = static_cast<int>(logging::log_queue_records) * 5;
+  for (int i = 0; i < sent; ++i) log.info("flood", {{"n", i}});  // returns although nobody reads
+  std::string text;
+  std::thread reader([&] {
+    char buf[65536];
+    for (ssize_t n; (n = ::read(p[0], buf, sizeof buf)) > 0;) text.append(buf, std::size_t(n));
+  });
+  logging::shutdown();
+  ::close(p[1]);
+  reader.join();
+  ::close(p[0]);
+  long long kept = 0, dropped = 0, last = -1;
+  bool ordered = true;
+  for (const auto& line : lines_of(text)) {
+    auto j = nlohmann::json::parse(line);
+    if (j["message"] == "flood") {
+      ++kept;
+      ordered = ordered && j["n"].get<long long>() > last;
+      last = j["n"].get<long long>();
+    } else {
+      CHECK(j["logger"] == "vpo.logging");
+      CHECK(j["level"] == "warning");
+      CHECK_THAT(j["message"].get<std::string>(), Catch::Contains("log records dropped"));
+      dropped += j["dropped_records"].get<long long>();
+    }
+  }
+  CHECK(ordered);
+  CHECK(dropped > 0);
+  CHECK(kept + dropped == sent);  // every record is either written or counted
+  CHECK(last == sent - 1);        // the newest survive
 }
 
 TEST_CASE(
