@@ -263,6 +263,12 @@ void on_api(gateway* self, http_call& call) {
     res.headers.emplace_back("WWW-Authenticate", "Bearer");
     return reply(std::move(res));
   }
+  if (!st.snapshot.ready && !st.snapshot.shutting_down) {
+    // Bound while the job queue still opens the database (they start together).
+    auto res = net::json_error(503, "STARTING", "the daemon is starting; retry in a moment");
+    res.headers.emplace_back("Retry-After", "1");
+    return reply(std::move(res));
+  }
   if (st.snapshot.shutting_down && call.request.method == "POST") {
     auto left = std::chrono::duration_cast<std::chrono::seconds>(st.snapshot.drain_deadline -
                                                                  std::chrono::steady_clock::now())

@@ -456,35 +456,54 @@ void on_recovered(queue* self, const store_recovery& rec) {
 
 caf::response_promise on_init(queue* self) {
   auto& st = self->state;
-  auto rp = self->make_response_promise();
+  // The store (recovery) and the reader open their connections at the same time, each on its
+  // own thread: start-up waits for the slower one, not for both in turn.
+  struct pending {
+    caf::response_promise rp;
+    int waiting = 2;
+    std::string store_error, reader_error;
+  };
+  auto p = std::make_shared<pending>();
+  p->rp = self->make_response_promise();
   st.store = spawn_store(self->system(), st.options.database_path);
   st.reader = spawn_reader(self->system(), st.options.database_path);
   self->link_to(st.store);  // they end with the queue
   self->link_to(st.reader);
+  auto one_done = [self, p] {
+    if (--p->waiting > 0) return;
+    if (!p->store_error.empty() || !p->reader_error.empty())
+      return p->rp.deliver(
+          init_result{false, !p->store_error.empty() ? p->store_error : p->reader_error});
+    auto& s = self->state;
+    for (int i = 0; i < s.options.workers; ++i) add_slot(self);
+    dispatch(self);
+    schedule_purge(self, 0ms);
+    p->rp.deliver(init_result{true, {}});
+  };
   self->request(st.store, 30s, init_atom::value, st.options.max_attempts)
       .then(
-          [=](const store_recovery& rec) mutable {
-            if (!rec.ok) return rp.deliver(init_result{false, rec.error});
-            on_recovered(self, rec);
-            self->request(self->state.reader, 10s, init_atom::value)
-                .then(
-                    [=](const init_result& r) mutable {
-                      auto& s = self->state;
-                      if (!r.ok) return rp.deliver(r);
-                      for (int i = 0; i < s.options.workers; ++i) add_slot(self);
-                      dispatch(self);
-                      schedule_purge(self, 0ms);
-                      rp.deliver(init_result{true, {}});
-                    },
-                    [=](caf::error& e) mutable {
-                      rp.deliver(init_result{
-                          false, "job reader did not start: " + self->system().render(e)});
-                    });
+          [=](const store_recovery& rec) {
+            if (!rec.ok)
+              p->store_error = rec.error;
+            else
+              on_recovered(self, rec);
+            one_done();
           },
-          [=](caf::error& e) mutable {
-            rp.deliver(init_result{false, "job store did not start: " + self->system().render(e)});
+          [=](caf::error& e) {
+            p->store_error = "job store did not start: " + self->system().render(e);
+            one_done();
           });
-  return rp;
+  self->request(st.reader, 30s, init_atom::value)
+      .then(
+          [=](const init_result& r) {
+            if (!r.ok) p->reader_error = r.error;
+            one_done();
+          },
+          [=](caf::error& e) {
+            p->reader_error = "job reader did not start: " + self->system().render(e);
+            one_done();
+          });
+  return p->rp;
 }
 
 caf::behavior queue_impl(queue* self, job_queue_options options) {

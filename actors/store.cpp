@@ -25,7 +25,9 @@ struct db_handle {
   std::unique_ptr<jobs::queue_store> store;  // finalized before conn closes (reset first)
   bool connected = true;
 
-  db::status open() {
+  // `check_schema`: prepare every statement now (the writer, before its first write); the
+  // reader prepares the few it runs at their first use.
+  db::status open(bool check_schema) {
     store.reset();
     db::connection fresh;
     db::file_identity id;
@@ -33,7 +35,8 @@ struct db_handle {
     if (!s.ok()) return s;
     conn = std::move(fresh);
     auto js = std::make_unique<jobs::job_store>(conn);
-    if (auto p = js->prepared(); !p.ok()) return p;
+    if (check_schema)
+      if (auto p = js->prepared(); !p.ok()) return p;
     store = std::move(js);
     return {};
   }
@@ -47,7 +50,7 @@ struct db_handle {
     bool came_back = usable && !connected;
     connected = usable;
     if (!came_back) return;
-    if (auto r = open(); !r.ok())
+    if (auto r = open(!reads_only); !r.ok())
       log.error(std::string(who) + ": cannot reopen the database: " + r.error);
     else
       log.info(std::string(who) + " reopened the database", {{"file_path", path}});
@@ -131,7 +134,7 @@ store_reply apply(store_state& st, store_op& op) {
 store_recovery on_store_init(store_ptr self, int max_attempts) {
   auto& st = self->state;
   store_recovery out;
-  db::status s = st.db.open();
+  db::status s = st.db.open(true);
   if (s.ok()) {
     jobs::queue_store::recovery rec;
     s = st.db.store->recover(max_attempts, rec);
@@ -213,7 +216,7 @@ reader_actor::behavior_type reader_impl(reader_ptr self, std::string path) {
   self->state.db.path = std::move(path);
   return {
       [=](init_atom) -> init_result {
-        auto s = self->state.db.open();
+        auto s = self->state.db.open(false);
         return init_result{s.ok(), s.ok() ? "" : "job reader: " + s.error + ". " + db::fix_hint(s)};
       },
       [=](const job_query& q) -> job_answer { return on_read(self->state, q); },

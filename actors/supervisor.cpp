@@ -137,39 +137,33 @@ void subscribe_gateway(supervisor* self, caf::actor db) {
           failed_step(self, "db_health (subscribe)"));
 }
 
-void start_http(supervisor* self, caf::actor db) {
+// After the lock: the job queue (it recovers jobs left running by a dead process, opens the
+// reader and starts the workers) and the gateway (it binds and answers probes with `starting`,
+// API calls with 503 STARTING) start at the same time; both must answer before the
+// subscriptions. The lock comes first so that a second instance says "already running", not
+// "address in use".
+void start_jobs_and_http(supervisor* self, caf::actor db) {
   auto& st = self->state;
-  http_gateway_options opts{st.settings.server.bind, st.settings.server.port,
-                            st.settings.server.auth_token, st.settings.server.allow_unauthenticated,
-                            st.settings.server.rate_limit};
-  st.gateway = add_child(self, "http_gateway", spawn_http_gateway(self->system(), opts, st.jobs));
-  self->request(st.gateway, std::chrono::seconds(10), init_atom::value)
-      .then(
-          [=](const init_result& r) {
-            if (self->state.stopping) return;
-            if (!r.ok) return fail(self, r.error);
-            subscribe_gateway(self, db);
-          },
-          failed_step(self, "http_gateway"));
-}
-
-// After the lock: recover jobs left running by a dead process, start the workers.
-void start_jobs(supervisor* self, caf::actor db) {
-  auto& st = self->state;
-  job_queue_options opts;
-  opts.database_path = st.settings.database_path;
-  opts.workers = st.settings.jobs.workers;
-  opts.retention_days = st.settings.jobs.retention_days;
-  opts.auto_purge = st.settings.jobs.auto_purge;
-  st.jobs = add_child(self, "job_queue", spawn_job_queue(self->system(), opts));
+  job_queue_options jo;
+  jo.database_path = st.settings.database_path;
+  jo.workers = st.settings.jobs.workers;
+  jo.retention_days = st.settings.jobs.retention_days;
+  jo.auto_purge = st.settings.jobs.auto_purge;
+  st.jobs = add_child(self, "job_queue", spawn_job_queue(self->system(), jo));
+  http_gateway_options ho{st.settings.server.bind, st.settings.server.port,
+                          st.settings.server.auth_token, st.settings.server.allow_unauthenticated,
+                          st.settings.server.rate_limit};
+  st.gateway = add_child(self, "http_gateway", spawn_http_gateway(self->system(), ho, st.jobs));
+  auto waiting = std::make_shared<int>(2);
+  auto one_done = [=](const init_result& r) {
+    if (self->state.stopping) return;
+    if (!r.ok) return fail(self, r.error);
+    if (--*waiting == 0) subscribe_gateway(self, db);
+  };
   self->request(st.jobs, std::chrono::seconds(30), init_atom::value)
-      .then(
-          [=](const init_result& r) {
-            if (self->state.stopping) return;
-            if (!r.ok) return fail(self, r.error);
-            start_http(self, db);
-          },
-          failed_step(self, "job_queue"));
+      .then(one_done, failed_step(self, "job_queue"));
+  self->request(st.gateway, std::chrono::seconds(10), init_atom::value)
+      .then(one_done, failed_step(self, "http_gateway"));
 }
 
 void start_db(supervisor* self) {
@@ -182,7 +176,7 @@ void start_db(supervisor* self) {
           [=](const init_result& r) {
             if (self->state.stopping) return;
             if (!r.ok) return fail(self, r.error);
-            start_jobs(self, db);
+            start_jobs_and_http(self, db);
           },
           failed_step(self, "db_health"));
 }

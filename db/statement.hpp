@@ -60,6 +60,33 @@ class statement {
   std::string error_;
 };
 
+/// A statement prepared at its first reset(): a connection pays only for the statements it runs
+/// (the API's reader runs a third of the job store's). A failed preparation (a busy schema, a
+/// mismatched one) is tried again at the next reset(); until then the statement's step() fails
+/// with the preparation's error.
+class lazy_statement {
+ public:
+  lazy_statement(connection& c, std::string sql) : c_(&c), sql_(std::move(sql)) {}
+  statement& reset() {
+    prepare();
+    return s_.reset();
+  }
+  /// Prepares now (if not yet): the preparation error, empty when prepared.
+  const std::string& prepare() {
+    if (!prepared_) {
+      s_ = statement(*c_, sql_);
+      prepared_ = s_.error().empty();
+    }
+    return s_.error();
+  }
+
+ private:
+  connection* c_;
+  std::string sql_;
+  statement s_;
+  bool prepared_ = false;
+};
+
 /// BEGIN IMMEDIATE on construction; ROLLBACK on destruction unless commit() succeeded.
 class transaction {
  public:

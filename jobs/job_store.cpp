@@ -131,25 +131,26 @@ struct job_store::statements {
                   "SELECT max(completed_at) FROM jobs WHERE job_type = 'scan' AND status = "
                   "'completed'") {}
 
-  db::statement insert, claim, progress, finish, requeue, unclaim, cancel, get, list_matching,
+  db::lazy_statement insert, claim, progress, finish, requeue, unclaim, cancel, get, list_matching,
       count_matching, count_by_status, count_files, upsert_many, upsert_file, missing_path, retry,
       find_active, purge, files_page, files_count, library_sums, library_extensions, last_scan;
 
-  // The first statement that did not prepare (a schema the code does not match): "" when all did.
-  std::string first_error() const {
-    for (const db::statement* s : {&insert,          &claim,
-                                   &progress,        &finish,
-                                   &requeue,         &unclaim,
-                                   &cancel,          &get,
-                                   &list_matching,   &count_matching,
-                                   &count_by_status, &count_files,
-                                   &upsert_many,     &upsert_file,
-                                   &missing_path,    &retry,
-                                   &find_active,     &purge,
-                                   &files_page,      &files_count,
-                                   &library_sums,    &library_extensions,
-                                   &last_scan})
-      if (!s->error().empty()) return s->error();
+  // Prepares every statement: the first that does not prepare (a schema the code does not
+  // match), "" when all do.
+  std::string first_error() {
+    for (db::lazy_statement* s : {&insert,          &claim,
+                                  &progress,        &finish,
+                                  &requeue,         &unclaim,
+                                  &cancel,          &get,
+                                  &list_matching,   &count_matching,
+                                  &count_by_status, &count_files,
+                                  &upsert_many,     &upsert_file,
+                                  &missing_path,    &retry,
+                                  &find_active,     &purge,
+                                  &files_page,      &files_count,
+                                  &library_sums,    &library_extensions,
+                                  &last_scan})
+      if (const auto& e = s->prepare(); !e.empty()) return e;
     return {};
   }
 };
@@ -165,7 +166,7 @@ struct durable {
 };
 }  // namespace
 
-db::status job_store::prepared() const {
+db::status job_store::prepared() {
   auto e = st_->first_error();
   if (e.empty()) return {};
   db::status s;

@@ -36,9 +36,11 @@ class job_store final : public queue_store {
   db::status files(const files_filter& filter, std::vector<file_row>& out,
                    long long& total) override;
   db::status library(library_totals& out) override;
-  /// Whether every statement prepared; an error names the first that did not (check it before
-  /// any other call: an unprepared statement must never be run).
-  db::status prepared() const;
+  /// Prepares every statement now (they are otherwise prepared at their first use): an error
+  /// names the first that does not prepare, i.e. a schema this code does not match. The writer
+  /// checks it before its first write; a statement that did not prepare never runs (its calls
+  /// fail with the preparation's error).
+  db::status prepared();
 
  private:
   struct statements;
