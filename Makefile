@@ -54,6 +54,7 @@ bench:
 	@scripts/ensure-deps.sh bench
 	bench/http_bench.sh
 	bench/jobs_bench.sh
+	bench/metrics_bench.sh
 
 # Mixed load on the real daemon for SOAK_MINUTES, printing RSS, fds, threads and errors each
 # minute (not in CI; the last result is in docs/reliability.md).

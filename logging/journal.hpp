@@ -1,5 +1,6 @@
-// journal.hpp: native journald records (sd_journal_sendv): PRIORITY, SYSLOG_IDENTIFIER=vpo,
-// MESSAGE, VPO_LOGGER and each context field as an upper-case field (JOB_ID, FILE_PATH, ...).
+// journal.hpp: native journald records (journald's native protocol): PRIORITY,
+// SYSLOG_IDENTIFIER=vpo, MESSAGE, VPO_LOGGER and each context field as an upper-case field (JOB_ID,
+// FILE_PATH, ...).
 #pragma once
 
 #include <string>
@@ -19,8 +20,14 @@ namespace vpo::logging {
 std::vector<std::string> journal_fields(config::log_level level, const record& r,
                                         std::string_view message);
 
-/// Sends one record to journald; false when the journal socket cannot be used (the caller then
-/// writes the line with its `<N>` prefix to stderr instead).
-bool send_to_journal(const std::vector<std::string>& fields);
+/// The record as journald's native protocol sends it: `NAME=value\n` per field, or, for a value
+/// with a newline, `NAME\n`, its length (64-bit little-endian), the value and `\n`.
+std::string journal_datagram(const std::vector<std::string>& fields);
+
+/// Sends one record to journald (one datagram; a sealed memfd when too big for one); false when
+/// the journal socket cannot be used (the caller then writes the line with its `<N>` prefix to
+/// stderr instead).
+bool send_to_journal(const std::vector<std::string>& fields,
+                     const std::string& socket_path = "/run/systemd/journal/socket");
 
 }  // namespace vpo::logging

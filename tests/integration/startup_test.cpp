@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <thread>
 
 #include "tests/support/big_tree.hpp"
 #include "tests/support/daemon.hpp"
@@ -50,6 +51,36 @@ TEST_CASE("serve creates the database with its schema under ~/.vpo and becomes h
   CHECK(h->status == 200);
   struct stat st {};
   CHECK(::stat(d.db_path().c_str(), &st) == 0);
+  CHECK(d.stop(SIGTERM) == 0);
+}
+
+TEST_CASE(
+    "while start-up waits for the write lock the listener already answers: /health 503 starting, "
+    "/api 503 STARTING with Retry-After, then ready once the lock goes",
+    "[startup]") {
+  daemon_process d;
+  REQUIRE(d.start_ready());
+  REQUIRE(d.stop(SIGTERM) == 0);
+  // The job store recovers jobs in a write transaction: another process's write lock holds
+  // start-up there (up to the store's 5 s busy timeout), after the gateway has bound.
+  auto lock = std::make_unique<write_lock_holder>(d.db_path());
+  d.start();
+  std::optional<http_reply> h;
+  auto until = std::chrono::steady_clock::now() + 4s;
+  while (!(h = http_get(d.port(), "/health")) && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(5ms);  // polling a port that is not bound yet: nothing to await
+  REQUIRE(h);
+  CHECK(h->status == 503);
+  CHECK_THAT(h->body, Catch::Contains("\"status\":\"starting\""));
+  auto api = http_get(d.port(), "/api/jobs");
+  REQUIRE(api);
+  CHECK(api->status == 503);
+  CHECK_THAT(api->body, Catch::Contains("\"STARTING\""));
+  CHECK(api->header("retry-after") == "1");
+  lock.reset();
+  REQUIRE(d.proc().wait_for_stderr(ready_line, 10s));
+  CHECK(http_get(d.port(), "/health")->status == 200);
+  CHECK(http_get(d.port(), "/api/jobs")->status == 200);
   CHECK(d.stop(SIGTERM) == 0);
 }
 
