@@ -55,6 +55,7 @@ bench:
 	bench/http_bench.sh
 	bench/jobs_bench.sh
 	bench/metrics_bench.sh
+	bench/probe_allocs.sh
 
 # Mixed load on the real daemon for SOAK_MINUTES, printing RSS, fds, threads and errors each
 # minute (not in CI; the last result is in docs/reliability.md).

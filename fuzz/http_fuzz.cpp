@@ -18,7 +18,9 @@ namespace http = boost::beast::http;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const net::server_options limits;
-  http::request_parser<http::string_body> parser;
+  net::request_arena arena;  // as a session parses: the fields in its arena
+  net::wire_parser parser(std::piecewise_construct, std::make_tuple(),
+                          std::make_tuple(net::arena_allocator<char>(&arena)));
   parser.header_limit(limits.header_limit);
   parser.body_limit(limits.body_limit);
   parser.eager(true);

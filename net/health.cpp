@@ -1,6 +1,7 @@
 // health.cpp: renders /health and /readyz from a snapshot, without touching any actor.
 #include "net/health.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 #include <cmath>
@@ -95,46 +96,64 @@ const char* health_status(const health_snapshot& s) {
   return s.database_connected ? "healthy" : "degraded";
 }
 
-http_response render_health(const health_snapshot& s, double uptime_seconds,
-                            std::size_t requests_in_flight,
-                            std::chrono::steady_clock::time_point now) {
+health_parts render_health_parts(const health_snapshot& s) {
   const char* status = health_status(s);
-  http_response r;
-  r.status = std::strcmp(status, "healthy") == 0 ? 200 : 503;
-  r.body.reserve(320 + s.jobs_json.size() + s.reload.error.size() + s.database_reason.size());
-  r.body += "{\"status\":\"";
-  r.body += status;
-  r.body += s.database_connected ? "\",\"database\":\"connected\",\"uptime_seconds\":"
+  health_parts p;
+  p.status = std::strcmp(status, "healthy") == 0 ? 200 : 503;
+  p.head += "{\"status\":\"";
+  p.head += status;
+  p.head += s.database_connected ? "\",\"database\":\"connected\",\"uptime_seconds\":"
                                  : "\",\"database\":\"disconnected\",\"uptime_seconds\":";
-  char number[32];
-  auto end =
-      std::to_chars(number, number + sizeof number, uptime_seconds, std::chars_format::fixed, 3)
-          .ptr;
-  r.body.append(number, end);
-  r.body += ",\"version\":\"" VPO_VERSION "\",\"shutting_down\":";
-  r.body += s.shutting_down ? "true" : "false";
+  std::string& m = p.middle;
+  m += ",\"version\":\"" VPO_VERSION "\",\"shutting_down\":";
+  m += s.shutting_down ? "true" : "false";
   // Why the database is disconnected (null when connected): gone, locked, full, read-only.
-  r.body += s.database_connected || s.database_reason.empty()
-                ? ",\"database_error\":null"
-                : ",\"database_error\":\"" + json_escape(s.database_reason) + "\"";
-  if (!s.jobs_json.empty()) r.body += ",\"jobs\":" + s.jobs_json;
+  m += s.database_connected || s.database_reason.empty()
+           ? ",\"database_error\":null"
+           : ",\"database_error\":\"" + json_escape(s.database_reason) + "\"";
+  if (!s.jobs_json.empty()) m += ",\"jobs\":" + s.jobs_json;
   auto text_or_null = [](const std::string& t) {
     return t.empty() ? std::string("null") : "\"" + json_escape(t) + "\"";
   };
-  r.body += ",\"config_reload_error\":" + text_or_null(s.reload.error) +
-            ",\"last_config_reload\":" + text_or_null(s.reload.last) +
-            ",\"config_reload_count\":" + std::to_string(s.reload.count);
+  m += ",\"config_reload_error\":" + text_or_null(s.reload.error) +
+       ",\"last_config_reload\":" + text_or_null(s.reload.last) +
+       ",\"config_reload_count\":" + std::to_string(s.reload.count);
+  return p;
+}
+
+std::size_t render_uptime(char* out, std::size_t size, double uptime_seconds) {
+  auto end = std::to_chars(out, out + size, uptime_seconds, std::chars_format::fixed, 3).ptr;
+  return static_cast<std::size_t>(end - out);
+}
+
+std::size_t render_drain(char* out, std::size_t size, const health_snapshot& s,
+                         std::size_t requests_in_flight,
+                         std::chrono::steady_clock::time_point now) {
   if (s.drain_phase.empty()) {
-    r.body += ",\"drain\":null}";
-    return r;
+    static constexpr char none[] = ",\"drain\":null}";
+    std::memcpy(out, none, sizeof none - 1);
+    return sizeof none - 1;
   }
   double left = std::chrono::duration<double>(s.drain_deadline - now).count();
-  char drain[256];
-  std::snprintf(drain, sizeof drain,
-                ",\"drain\":{\"phase\":\"%s\",\"jobs_in_flight\":%ld,\"requests_in_flight\":%zu,"
-                "\"seconds_left\":%.1f}}",
-                s.drain_phase.c_str(), s.jobs_in_flight, requests_in_flight, left > 0 ? left : 0.0);
-  r.body += drain;
+  int n = std::snprintf(out, size,
+                        ",\"drain\":{\"phase\":\"%s\",\"jobs_in_flight\":%ld,"
+                        "\"requests_in_flight\":%zu,\"seconds_left\":%.1f}}",
+                        s.drain_phase.c_str(), s.jobs_in_flight, requests_in_flight,
+                        left > 0 ? left : 0.0);
+  return n < 0 ? 0 : std::min(static_cast<std::size_t>(n), size - 1);
+}
+
+http_response render_health(const health_snapshot& s, double uptime_seconds,
+                            std::size_t requests_in_flight,
+                            std::chrono::steady_clock::time_point now) {
+  health_parts p = render_health_parts(s);
+  http_response r;
+  r.status = p.status;
+  char uptime[32], drain[health_drain_max];
+  std::size_t u = render_uptime(uptime, sizeof uptime, uptime_seconds);
+  std::size_t d = render_drain(drain, sizeof drain, s, requests_in_flight, now);
+  r.body.reserve(p.head.size() + u + p.middle.size() + d);
+  r.body.append(p.head).append(uptime, u).append(p.middle).append(drain, d);
   return r;
 }
 

@@ -34,6 +34,25 @@ struct health_snapshot {
 /// The contract's status table: starting / healthy / degraded / unhealthy.
 const char* health_status(const health_snapshot& s);
 
+/// /health's answer for one snapshot, in the pieces that do not change from probe to probe:
+/// the body is `head`, the uptime, `middle`, then the drain (render_drain). Made when a snapshot
+/// is published, so a probe only formats its numbers (no allocation on the probe path).
+struct health_parts {
+  int status = 503;
+  std::string head;    ///< `{"status":…,"uptime_seconds":`
+  std::string middle;  ///< `,"version":…,"config_reload_count":N`
+};
+health_parts render_health_parts(const health_snapshot& s);
+
+/// The uptime as /health shows it (seconds, 3 decimals) into `out`; returns the length.
+std::size_t render_uptime(char* out, std::size_t size, double uptime_seconds);
+
+/// Room render_drain needs (the phase is a short word of vpo's own).
+constexpr std::size_t health_drain_max = 256;
+/// The end of /health's body: `,"drain":null}` or the drain object, into `out`; returns the length.
+std::size_t render_drain(char* out, std::size_t size, const health_snapshot& s,
+                         std::size_t requests_in_flight, std::chrono::steady_clock::time_point now);
+
 /// GET /health: status code and JSON body (five seed fields, then extras).
 http_response render_health(const health_snapshot& s, double uptime_seconds,
                             std::size_t requests_in_flight,

@@ -65,7 +65,9 @@ struct server::impl {
   template <class F>
   void for_each_session(F f);
   /// The io thread's snapshot (publish() hands new ones over by posting to the io thread).
-  const health_snapshot& current() const { return *snapshot; }
+  const health_snapshot& current() const { return snapshot->facts; }
+  /// /health's unchanging pieces for that snapshot.
+  const health_parts& health() const { return snapshot->health; }
 
   server_hooks hooks;
   server_options options;
@@ -76,8 +78,12 @@ struct server::impl {
   std::chrono::milliseconds accept_backoff{0};  // > 0 while accept() fails for lack of resources
   std::atomic<bool> draining{false};
   std::atomic<std::size_t> in_flight{0};
-  std::shared_ptr<const health_snapshot> snapshot =
-      std::make_shared<health_snapshot>();  // io thread
+  struct published {
+    health_snapshot facts;
+    health_parts health;  // rendered once per snapshot, by the publisher's thread
+  };
+  std::shared_ptr<const published> snapshot =
+      std::make_shared<published>(published{{}, render_health_parts({})});  // io thread
   std::string endpoint;
   bool loopback = true;
   http_metrics metrics;
@@ -170,7 +176,11 @@ class session : public std::enable_shared_from_this<session> {
   }
 
   void read_header() {
-    parser_.emplace();
+    // The previous request's fields go first, then their arena is taken back whole.
+    parser_.reset();
+    arena_.reset();
+    parser_.emplace(std::piecewise_construct, std::make_tuple(),
+                    std::make_tuple(arena_allocator<char>(&arena_)));
     parser_->header_limit(srv_->options.header_limit);
     parser_->body_limit(srv_->options.body_limit);
     expires_after(overflow_ ? overflow_timeout : srv_->options.read_timeout);
@@ -239,8 +249,8 @@ class session : public std::enable_shared_from_this<session> {
     http_request r;
     if (local) {
       auto sent = req["X-Request-ID"];
-      request_id_ = usable_request_id(std::string_view(sent.data(), sent.size()));
-      if (request_id_.empty()) request_id_ = new_request_id();
+      if (!usable_request_id(std::string_view(sent.data(), sent.size()), request_id_))
+        new_request_id(request_id_);
     } else {
       r = to_http_request(req);
       request_id_ = r.request_id;
@@ -261,7 +271,16 @@ class session : public std::enable_shared_from_this<session> {
         double uptime = std::chrono::duration<double>(now - srv_->started).count();
         // This request is itself in flight; report the others.
         std::size_t others = srv_->in_flight.load();
-        return write(render_health(srv_->current(), uptime, others > 0 ? others - 1 : 0, now),
+        // The pieces made when the snapshot was published, and the numbers formatted here on
+        // the stack: a probe allocates nothing.
+        const auto& parts = srv_->health();
+        char uptime_text[32], drain[health_drain_max];
+        std::size_t u = render_uptime(uptime_text, sizeof uptime_text, uptime);
+        std::size_t d =
+            render_drain(drain, sizeof drain, srv_->current(), others > 0 ? others - 1 : 0, now);
+        return write(parts.status, "application/json", nullptr,
+                     {parts.head, std::string_view(uptime_text, u), parts.middle,
+                      std::string_view(drain, d)},
                      true);
       }
       case route_kind::readyz:
@@ -328,31 +347,42 @@ class session : public std::enable_shared_from_this<session> {
   // answer on the connection) and sends it with one write: Beast's header serializer walked a
   // chain of buffer views per field, a tenth of a probe's CPU.
   void write(http_response r, bool keep_alive_allowed) {
+    write(r.status, r.content_type, &r.headers, {r.body}, keep_alive_allowed);
+  }
+
+  // The body may come in pieces (a probe's answer: pre-rendered parts and its numbers).
+  void write(int status, std::string_view content_type,
+             const std::vector<std::pair<std::string, std::string>>* headers,
+             std::initializer_list<std::string_view> body, bool keep_alive_allowed) {
     bool keep = keep_alive_allowed && keep_alive_ && !overflow_ && !srv_->draining.load();
-    if (request_id_.empty()) request_id_ = new_request_id();  // a request that could not be read
+    if (request_id_.empty()) new_request_id(request_id_);  // a request that could not be read
     out_.clear();
     out_ += version_ == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
-    append_number(out_, static_cast<unsigned long>(r.status));
+    append_number(out_, static_cast<unsigned long>(status));
     out_ += ' ';
-    auto reason = http::obsolete_reason(static_cast<http::status>(r.status));
+    auto reason = http::obsolete_reason(static_cast<http::status>(status));
     out_.append(reason.data(), reason.size());
     out_ += "\r\nContent-Type: ";
-    out_ += r.content_type;
+    out_ += content_type;
     out_ += "\r\nCache-Control: no-store\r\nX-Request-ID: ";
     out_ += request_id_;
-    for (auto& [k, v] : r.headers) {
-      out_ += "\r\n";
-      out_ += k;
-      out_ += ": ";
-      out_ += v;
-    }
+    if (headers)
+      for (auto& [k, v] : *headers) {
+        out_ += "\r\n";
+        out_ += k;
+        out_ += ": ";
+        out_ += v;
+      }
     if (version_ == 10 && keep) out_ += "\r\nConnection: keep-alive";
     if (version_ != 10 && !keep) out_ += "\r\nConnection: close";
     out_ += "\r\nContent-Length: ";
-    append_number(out_, r.body.size());
+    std::size_t length = 0;
+    for (auto piece : body) length += piece.size();
+    append_number(out_, length);
     out_ += "\r\n\r\n";
-    if (!head_) out_ += r.body;
-    status_ = r.status;
+    if (!head_)
+      for (auto piece : body) out_ += piece;
+    status_ = status;
     expires_after(srv_->options.write_timeout);
     asio::async_write(socket_, asio::buffer(out_),
                       [self = shared_from_this(), keep](beast::error_code ec, std::size_t) {
@@ -433,8 +463,9 @@ class session : public std::enable_shared_from_this<session> {
   impl_ptr srv_;
   timer_type timer_;
   beast::flat_buffer buffer_;
-  std::string out_;  // the answer being written (reused: no allocation once it has grown)
-  std::optional<http::request_parser<http::string_body>> parser_;
+  std::string out_;      // the answer being written (reused: no allocation once it has grown)
+  request_arena arena_;  // the fields of the request being read
+  std::optional<wire_parser> parser_;
   bool busy_ = false;  // a complete request header arrived and is not yet answered
   bool closed_ = false;
   bool answered_any_ = false;  // this connection has had an answer (it is no longer new)
@@ -628,8 +659,9 @@ void server::run() {
 }
 
 void server::publish(health_snapshot snapshot) {
-  std::shared_ptr<const health_snapshot> next =
-      std::make_shared<health_snapshot>(std::move(snapshot));
+  auto health = render_health_parts(snapshot);
+  std::shared_ptr<const server::impl::published> next = std::make_shared<server::impl::published>(
+      server::impl::published{std::move(snapshot), std::move(health)});
   // The io thread alone reads the snapshot; handing it over is one post, and a probe reads it
   // with no atomic and no lock. (Before run(), the post waits in the queue: nothing reads yet.)
   asio::post(impl_->ioc, [p = impl_.get(), next = std::move(next)]() mutable {

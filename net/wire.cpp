@@ -28,25 +28,38 @@ http_request to_http_request(wire_request& req) {
   return r;
 }
 
-std::string usable_request_id(std::string_view sent) {
-  if (sent.empty() || sent.size() > 128) return {};
+bool usable_request_id(std::string_view sent, std::string& out) {
+  out.clear();
+  if (sent.empty() || sent.size() > 128) return false;
   for (char c : sent) {
     bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
               c == '-' || c == '_' || c == '.' || c == ':' || c == '/' || c == '+' || c == '=';
-    if (!ok) return {};
+    if (!ok) return false;
   }
-  return std::string(sent);
+  out.assign(sent);
+  return true;
 }
 
-std::string new_request_id() {
+std::string usable_request_id(std::string_view sent) {
+  std::string out;
+  usable_request_id(sent, out);
+  return out;
+}
+
+void new_request_id(std::string& out) {
   // 64 random bits per thread-local generator: unique enough to find one request in the logs.
   thread_local std::mt19937_64 gen{std::random_device{}()};
   std::uint64_t words[2] = {gen(), gen()};
   static constexpr char hex[] = "0123456789abcdef";
-  std::string id(32, '0');
+  out.resize(32);
   for (int w = 0; w < 2; ++w)
     for (int i = 0; i < 16; ++i)
-      id[static_cast<std::size_t>(w * 16 + i)] = hex[(words[w] >> (60 - 4 * i)) & 0xf];
+      out[static_cast<std::size_t>(w * 16 + i)] = hex[(words[w] >> (60 - 4 * i)) & 0xf];
+}
+
+std::string new_request_id() {
+  std::string id;
+  new_request_id(id);
   return id;
 }
 

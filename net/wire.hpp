@@ -4,6 +4,8 @@
 #pragma once
 
 #include <boost/beast/http.hpp>
+#include <cstddef>
+#include <new>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,7 +14,62 @@
 
 namespace vpo::net {
 
-using wire_request = boost::beast::http::request<boost::beast::http::string_body>;
+/// Memory for one request's header fields, reused by every request on a connection: Beast's
+/// fields allocate each field and the target separately, which was most of a probe's mallocs.
+/// What does not fit (a header block of many or long fields) comes from the heap as before.
+class request_arena {
+ public:
+  void* allocate(std::size_t n, std::size_t align) {
+    std::size_t at = (used_ + align - 1) / align * align;
+    if (at + n > sizeof buf_) return nullptr;
+    used_ = at + n;
+    return buf_ + at;
+  }
+  bool owns(const void* p) const {
+    auto* c = static_cast<const char*>(p);
+    return c >= buf_ && c < buf_ + sizeof buf_;
+  }
+  /// Only once nothing allocated here is in use (the parser that used it is gone).
+  void reset() { used_ = 0; }
+
+ private:
+  alignas(std::max_align_t) char buf_[2048];
+  std::size_t used_ = 0;
+};
+
+/// An allocator over a request_arena (the heap when it has none, or when the arena is full);
+/// freeing arena memory is a no-op: reset() takes it all back at once.
+template <class T>
+struct arena_allocator {
+  using value_type = T;
+  request_arena* arena = nullptr;
+  arena_allocator() = default;
+  explicit arena_allocator(request_arena* a) : arena(a) {}
+  template <class U>
+  arena_allocator(const arena_allocator<U>& o) : arena(o.arena) {}  // NOLINT: rebinding
+  T* allocate(std::size_t n) {
+    if (arena)
+      if (void* p = arena->allocate(n * sizeof(T), alignof(T))) return static_cast<T*>(p);
+    return static_cast<T*>(::operator new(n * sizeof(T)));
+  }
+  void deallocate(T* p, std::size_t) {
+    if (arena && arena->owns(p)) return;
+    ::operator delete(p);
+  }
+  template <class U>
+  bool operator==(const arena_allocator<U>& o) const {
+    return arena == o.arena;
+  }
+  template <class U>
+  bool operator!=(const arena_allocator<U>& o) const {
+    return arena != o.arena;
+  }
+};
+
+using wire_fields = boost::beast::http::basic_fields<arena_allocator<char>>;
+using wire_request = boost::beast::http::request<boost::beast::http::string_body, wire_fields>;
+using wire_parser =
+    boost::beast::http::request_parser<boost::beast::http::string_body, arena_allocator<char>>;
 
 /// The request as the router and the actors see it (method, target, path, query, body,
 /// Authorization, request id). The body is moved out of `req`.
@@ -21,9 +78,13 @@ http_request to_http_request(wire_request& req);
 /// The client's X-Request-ID when it is usable as a log field and a header (1 to 128 of
 /// `A-Z a-z 0-9 - _ . : / + =`), else "" (then the server makes one).
 std::string usable_request_id(std::string_view sent);
+/// The same into `out` (its capacity reused); false (and `out` empty) when not usable.
+bool usable_request_id(std::string_view sent, std::string& out);
 
 /// A new request id: 32 hex digits.
 std::string new_request_id();
+/// The same into `out` (its capacity reused: no allocation once it has held one).
+void new_request_id(std::string& out);
 
 /// The answer to a request that failed to parse: 431 (header block over the limit), 413 (body
 /// over the limit), 400 (malformed). nullopt when the failure needs no answer (the client went
