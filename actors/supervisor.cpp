@@ -205,8 +205,14 @@ void on_down(supervisor* self, const caf::down_msg& dm) {
   auto& st = self->state;
   std::string name = "actor";
   for (auto& c : st.children)
-    if (c.handle.address() == dm.source) c.alive = false, name = c.name;
+    if (c.handle && c.handle.address() == dm.source) c.alive = false, name = c.name;
   if (st.stopping) {
+    // Drop the handles of a child that is gone: the last reference lets its thread (a detached
+    // actor's) end now, during the rest of the stop, rather than all of them at the end.
+    for (auto* h : {&st.config, &st.gateway, &st.jobs, &st.coordinator})
+      if (*h && h->address() == dm.source) *h = nullptr;
+    for (auto& c : st.children)
+      if (c.handle && c.handle.address() == dm.source) c.handle = nullptr;
     if (dm.source == st.waiting_for) stop_next(self);
     return;
   }
