@@ -56,6 +56,7 @@ bench:
 	bench/jobs_bench.sh
 	bench/metrics_bench.sh
 	bench/probe_allocs.sh
+	bench/probe_latency.sh
 
 # Mixed load on the real daemon for SOAK_MINUTES, printing RSS, fds, threads and errors each
 # minute (not in CI; the last result is in docs/reliability.md).

@@ -118,23 +118,21 @@ void become_ready(supervisor* self) {
           failed_step(self, "http_gateway (ready)"));
 }
 
+// The three subscriptions go out together; ready follows once all three have answered (each
+// answer comes after the first status it promises has been sent to the gateway).
 void subscribe_gateway(supervisor* self, caf::actor db) {
   auto& st = self->state;
+  auto waiting = std::make_shared<int>(3);
+  auto one_done = [=](caf::ok_atom) {
+    if (--*waiting == 0 && !self->state.stopping) become_ready(self);
+  };
   self->request(db, std::chrono::seconds(2), subscribe_atom::value, st.gateway)
-      .then(
-          [=](caf::ok_atom) {
-            self->request(db, std::chrono::seconds(2), subscribe_atom::value, self->state.jobs)
-                .then(
-                    [=](caf::ok_atom) {
-                      // job_queue answers once the first counts are sent (1 s at most).
-                      self->request(self->state.jobs, std::chrono::seconds(5),
-                                    subscribe_atom::value, self->state.gateway)
-                          .then([=](caf::ok_atom) { become_ready(self); },
-                                failed_step(self, "job_queue (subscribe)"));
-                    },
-                    failed_step(self, "db_health (subscribe job_queue)"));
-          },
-          failed_step(self, "db_health (subscribe)"));
+      .then(one_done, failed_step(self, "db_health (subscribe)"));
+  self->request(db, std::chrono::seconds(2), subscribe_atom::value, st.jobs)
+      .then(one_done, failed_step(self, "db_health (subscribe job_queue)"));
+  // job_queue answers once the first counts are sent (1 s at most).
+  self->request(st.jobs, std::chrono::seconds(5), subscribe_atom::value, st.gateway)
+      .then(one_done, failed_step(self, "job_queue (subscribe)"));
 }
 
 // After the lock: the job queue (it recovers jobs left running by a dead process, opens the
@@ -236,14 +234,9 @@ caf::behavior supervisor_impl(supervisor* self, config::settings settings, confi
         st.run_promise = self->make_response_promise();
         st.config = add_child(self, "config",
                               spawn_config_actor(self->system(), st.settings, input, file_loaded));
-        auto cfg = st.config;
-        self->request(cfg, std::chrono::seconds(1), caf::get_atom::value)
-            .then(
-                [=](const config::settings& s) {
-                  self->state.settings = s;
-                  start_db(self);
-                },
-                failed_step(self, "config"));
+        // The config actor holds the same settings (it is their owner for reloads): the
+        // database starts at once rather than after a round trip to it.
+        start_db(self);
         return st.run_promise;
       },
       [=](const signal_msg& sig) { on_signal(self, sig); },
