@@ -241,6 +241,29 @@ TEST_CASE("malformed TOML names the file, line and column", "[config]") {
   CHECK_THAT(c.errors[0].message, Catch::Contains("malformed TOML"));
 }
 
+TEST_CASE(
+    "non-ASCII letters where TOML wants a key or a separator are a clear error, never "
+    "undefined behaviour in the parser",
+    "[config]") {
+  // toml++ 3.3 reached __builtin_unreachable() on these (config_fuzz under UBSan found it).
+  for (const char* text : {"[Loggiloggi\xce\x91g]]\nlev-enrver]\n", "[server]\nport\xc3\xa9 = 1\n",
+                           "a = 1 \xc2\xa7\n", "\xcc\xaa"}) {
+    fixture f;
+    auto p = f.write_config(text);
+    auto c = f.run();
+    INFO(text);
+    REQUIRE_FALSE(c.errors.empty());
+    CHECK_THAT(c.errors[0].message, Catch::StartsWith(p + ":1:") || Catch::StartsWith(p + ":2:"));
+  }
+  // Valid TOML that took the same path (a line-ending backslash, then U+00A7): it loads.
+  fixture f;
+  f.write_config(
+      "[server]\nauth_token = "
+      "\"\"\"\\\n\xc2\xa7\xc2\xa7\xc2\xa7\xc2\xa7\xc2\xa7\xc2\xa7\xc2\xa7\xc2\xa7\"\"\"\n");
+  auto c = f.run();
+  CHECK(c.errors.empty());
+}
+
 TEST_CASE("file values of the wrong type or out of range name key, value, origin and rule",
           "[config]") {
   struct bad_case {
