@@ -84,6 +84,38 @@ TEST_CASE(
   CHECK(d.stop(SIGTERM) == 0);
 }
 
+TEST_CASE(
+    "SIGTERM while start-up waits for the write lock stops the daemon: exit 0, no job queue left "
+    "half-started, within the store's busy timeout",
+    "[startup][shutdown]") {
+  daemon_process d;
+  REQUIRE(d.start_ready());
+  REQUIRE(d.stop(SIGTERM) == 0);
+  auto lock = std::make_unique<write_lock_holder>(d.db_path());
+  d.start();
+  std::optional<http_reply> h;
+  auto until = std::chrono::steady_clock::now() + 4s;
+  while (!(h = http_get(d.port(), "/health")) && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(5ms);  // polling a port that is not bound yet: nothing to await
+  REQUIRE(h);
+  REQUIRE(h->status == 503);  // the gateway is up, the job store still waits for the lock
+  auto sent = std::chrono::steady_clock::now();
+  d.proc().signal(SIGTERM);
+  // The store gives up on the lock after its 5 s busy timeout; the stop waits for nothing else.
+  auto code = d.proc().wait(10s);
+  auto took = std::chrono::steady_clock::now() - sent;
+  REQUIRE(code);
+  CHECK(*code == 0);
+  CHECK(took < 7s);
+  CHECK_THAT(d.proc().err(), Catch::Contains("received SIGTERM during start-up: stopping"));
+  CHECK_THAT(d.proc().err(), Catch::Contains("stopped during start-up"));
+  CHECK_THAT(d.proc().err(), !Catch::Contains("ERROR"));
+  lock.reset();
+  // Nothing was left behind: the next start is ready at once.
+  REQUIRE(d.start_ready());
+  CHECK(d.stop(SIGTERM) == 0);
+}
+
 TEST_CASE("a malformed or invalid config fails start-up with exit 1", "[startup]") {
   temp_dir home;
   home.write(".vpo/config.toml", "[server]\nport = \"x\"\n");
