@@ -52,9 +52,6 @@ std::variant<job_query, net::http_response> parse_job_request(const net::http_re
 /// Renders an answer (201/200/202 with the job or list; 404, 409, 503, 500 errors).
 net::http_response render_job_answer(const job_query& q, const job_answer& a);
 
-/// Decodes %XX escapes and '+' (a space) of a query-string value; nullopt when malformed.
-std::optional<std::string> percent_decode(const std::string& text);
-
 /// One job as the contract's JSON object.
 std::string job_json(const jobs::job& j);
 

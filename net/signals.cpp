@@ -16,14 +16,17 @@ namespace {
 constexpr int stop_signal = SIGUSR2;
 
 // Every signal whose default action ends the process, except SIGKILL and SIGSTOP (which cannot
-// be caught) and the faults a process raises on itself (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP,
-// SIGSYS, SIGABRT: a real crash must still crash, with a core). Blocked in every thread and
-// received here, so a stray `kill -USR1` is logged instead of ending the daemon.
+// be caught) and the faults a process raises on itself (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT:
+// a real crash must still crash, with a core). Blocked in every thread and received here, so a
+// stray `kill -USR1` is logged instead of ending the daemon. SIGTRAP and SIGSYS are in the set:
+// sent by another process they are strays like the rest, while a real one (a breakpoint, a
+// seccomp kill) is raised by the kernel with force_sig, which ignores the mask: it still ends
+// the process with a core.
 sigset_t daemon_set() {
   sigset_t set;
   sigemptyset(&set);
   for (int s : {SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2, SIGALRM, SIGVTALRM, SIGPROF,
-                SIGIO, SIGPWR, SIGSTKFLT, SIGXCPU, SIGXFSZ})
+                SIGIO, SIGPWR, SIGSTKFLT, SIGXCPU, SIGXFSZ, SIGTRAP, SIGSYS})
     sigaddset(&set, s);
   for (int s = SIGRTMIN; s <= SIGRTMAX; ++s) sigaddset(&set, s);
   return set;

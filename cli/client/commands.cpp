@@ -9,19 +9,20 @@
 #include <filesystem>
 #include <functional>
 #include <iostream>
-#include <nlohmann/json.hpp>
 #include <thread>
 
+#include "cli/client/answer.hpp"
 #include "cli/client/http.hpp"
 #include "cli/client/human.hpp"
+#include "cli/client/terminal.hpp"
 #include "cli/exit_codes.hpp"
 #include "config/loader.hpp"
 #include "config/rules.hpp"
+#include "util/text.hpp"
 
 namespace vpo::cli::client {
 namespace {
 
-using json = nlohmann::ordered_json;
 using clock = std::chrono::steady_clock;
 
 constexpr int unreachable = 3;
@@ -97,22 +98,37 @@ std::optional<target> find_target(const options& o, int& code) {
 }
 
 void say_unreachable(const target& t, const response& r) {
-  std::cerr << "vpo: cannot reach the daemon at " << t.at.url << " (" << t.source
-            << "): " << r.error << ".\n"
+  std::cerr << "vpo: cannot reach the daemon at " << for_terminal(t.at.url) << " ("
+            << for_terminal(t.source) << "): " << for_terminal(r.error) << ".\n"
             << "Start it with 'vpo serve' (or 'systemctl start vpo' where it runs as a service), "
                "or point --url or VPO_URL at a running daemon.\n";
 }
 
+// Something answered that is not HTTP as a vpo daemon writes it (garbled, cut short, too big).
+int say_malformed(const target& t, const response& r) {
+  std::cerr << "vpo: something answers at " << for_terminal(t.at.url) << ", but "
+            << for_terminal(r.error) << "; is it a vpo daemon?\n";
+  return answered_error;
+}
+
+// At most this much of a body that is not JSON is quoted in a message.
+constexpr std::size_t quoted_body_limit = 200;
+
 // The daemon's error body in words; exit 1.
 int say_error(const target& t, const response& r, bool as_json) {
-  json body = json::parse(r.body, nullptr, false);
-  std::string message = r.body, code;
-  if (body.is_object() && body.contains("error") && body["error"].is_string()) {
-    message = body["error"].get<std::string>();
-    if (body.contains("code") && body["code"].is_string()) code = body["code"].get<std::string>();
+  std::string why;
+  auto body = parse_answer(r.body, why);
+  std::string message = for_terminal(r.body.substr(0, quoted_body_limit)) +
+                        (r.body.size() > quoted_body_limit ? "..." : ""),
+              code;
+  if (body && as_json) std::cout << json_line(*body) << "\n";
+  if (body) make_printable(*body);
+  if (body && body->is_object() && body->contains("error") && (*body)["error"].is_string()) {
+    message = (*body)["error"].get<std::string>();
+    if (body->contains("code") && (*body)["code"].is_string())
+      code = (*body)["code"].get<std::string>();
   }
-  if (as_json) std::cout << r.body << (r.body.empty() || r.body.back() != '\n' ? "\n" : "");
-  std::cerr << "vpo: the daemon at " << t.at.url << " answered " << r.status
+  std::cerr << "vpo: the daemon at " << for_terminal(t.at.url) << " answered " << r.status
             << (code.empty() ? "" : " " + code) << ": " << message << "\n";
   if (r.status == 401)
     std::cerr << "Give the daemon's token: server.auth_token in the config file (--config) or "
@@ -126,22 +142,25 @@ int ask(const target& t, const std::string& method, const std::string& path,
         const std::string& body, bool as_json, const std::function<int(const json&, int)>& ok,
         bool after_json = false) {
   auto r = call(t.at, method, path, body, t.token, t.timeout);
+  if (r.malformed) return say_malformed(t, r);
   if (!r.reached) {
     say_unreachable(t, r);
     return unreachable;
   }
   if (r.status < 200 || r.status >= 300) return say_error(t, r, as_json);
-  json doc = json::parse(r.body, nullptr, false);
-  if (doc.is_discarded()) {
-    std::cerr << "vpo: the daemon at " << t.at.url << " answered " << r.status
-              << " with a body that is not JSON; is it a vpo daemon?\n";
+  std::string why;
+  auto doc = parse_answer(r.body, why);
+  if (!doc) {
+    std::cerr << "vpo: the daemon at " << for_terminal(t.at.url) << " answered " << r.status
+              << " with a body that cannot be used (" << why << "); is it a vpo daemon?\n";
     return answered_error;
   }
   if (as_json) {
-    std::cout << r.body << (r.body.empty() || r.body.back() != '\n' ? "\n" : "") << std::flush;
+    std::cout << json_line(*doc) << "\n" << std::flush;
     if (!after_json) return 0;
   }
-  return ok(doc, r.status);
+  make_printable(*doc);
+  return ok(*doc, r.status);
 }
 
 std::string text(const json& j, const char* key, const std::string& fallback = "-") {
@@ -166,18 +185,7 @@ std::string percent(const json& job) {
   return buf;
 }
 
-// Encodes a query-string value (RFC 3986 unreserved characters and '/' stay).
-std::string encode(const std::string& v) {
-  std::string out;
-  const char* hex = "0123456789ABCDEF";
-  for (unsigned char c : v) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '/')
-      out += static_cast<char>(c);
-    else
-      out += std::string("%") + hex[c >> 4] + hex[c & 15];
-  }
-  return out;
-}
+using util::percent_encode;
 
 std::string page_footer(std::size_t shown, long long offset, long long total, const char* what) {
   if (total == 0) return std::string("no ") + what + "\n";
@@ -207,25 +215,28 @@ std::string summary_line(const json& job) {
 
 int status(const target& t, const options& o) {
   auto h = call(t.at, "GET", "/health", "", std::nullopt, t.timeout);
+  if (h.malformed) return say_malformed(t, h);
   if (!h.reached) {
     say_unreachable(t, h);
     return unreachable;
   }
-  json health = json::parse(h.body, nullptr, false);
+  std::string why;
+  json health = parse_answer(h.body, why).value_or(json());
   if (!health.is_object() || !health.contains("status")) {
-    std::cerr << "vpo: " << t.at.url << "/health answered " << h.status
+    std::cerr << "vpo: " << for_terminal(t.at.url) << "/health answered " << h.status
               << " without a vpo health document; is it a vpo daemon?\n";
     return answered_error;
   }
   auto l = call(t.at, "GET", "/api/library", "", t.token, t.timeout);
-  json library = l.reached && l.status == 200 ? json::parse(l.body, nullptr, false) : json();
-  if (library.is_discarded()) library = nullptr;
+  json library = l.reached && l.status == 200 ? parse_answer(l.body, why).value_or(json()) : json();
   bool healthy = health.value("status", "") == "healthy";
   if (o.json) {
     json out = {{"health", health}, {"library", library}};
-    std::cout << out.dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
+    std::cout << json_line(out) << "\n";
     return healthy ? 0 : answered_error;
   }
+  make_printable(health);
+  make_printable(library);
   auto now = std::chrono::system_clock::now();
   std::vector<std::vector<std::string>> rows;
   rows.push_back({"daemon", t.at.url + "  (vpo " + text(health, "version") + ")"});
@@ -256,7 +267,7 @@ int status(const target& t, const options& o) {
     rows.push_back({"library", l.reached ? "not shown: /api/library answered " +
                                                std::to_string(l.status) +
                                                (l.status == 401 ? " (set VPO_AUTH_TOKEN)" : "")
-                                         : "not shown: " + l.error});
+                                         : "not shown: " + for_terminal(l.error)});
   }
   if (auto e = health.find("config_reload_error"); e != health.end() && e->is_string())
     rows.push_back({"config", "last reload failed: " + e->get<std::string>()});
@@ -277,7 +288,7 @@ std::vector<std::string> job_row(const json& j, std::chrono::system_clock::time_
 int jobs_list(const target& t, const options& o) {
   std::string q;
   auto add = [&](const char* k, const std::string& v) {
-    if (!v.empty()) q += std::string(q.empty() ? "?" : "&") + k + "=" + encode(v);
+    if (!v.empty()) q += std::string(q.empty() ? "?" : "&") + k + "=" + percent_encode(v);
   };
   add("status", o.status);
   add("type", o.type);
@@ -321,26 +332,26 @@ void print_job(const json& j) {
 }
 
 int jobs_show(const target& t, const options& o) {
-  return ask(t, "GET", "/api/jobs/" + encode(o.id), "", o.json, [](const json& j, int) {
+  return ask(t, "GET", "/api/jobs/" + percent_encode(o.id), "", o.json, [](const json& j, int) {
     print_job(j);
     return 0;
   });
 }
 
 int jobs_cancel(const target& t, const options& o) {
-  return ask(t, "POST", "/api/jobs/" + encode(o.id) + "/cancel", "", o.json,
+  return ask(t, "POST", "/api/jobs/" + percent_encode(o.id) + "/cancel", "", o.json,
              [&](const json&, int status) {
                if (status == 202)
-                 std::cout << "job " << o.id
+                 std::cout << "job " << for_terminal(o.id)
                            << " is running: cancellation requested (it ends cancelled)\n";
                else
-                 std::cout << "job " << o.id << " cancelled\n";
+                 std::cout << "job " << for_terminal(o.id) << " cancelled\n";
                return 0;
              });
 }
 
 int jobs_retry(const target& t, const options& o) {
-  return ask(t, "POST", "/api/jobs/" + encode(o.id) + "/retry", "", o.json,
+  return ask(t, "POST", "/api/jobs/" + percent_encode(o.id) + "/retry", "", o.json,
              [&](const json& j, int) {
                std::cout << "job " << text(j, "id") << " queued again (" << text(j, "attempts")
                          << " attempt(s) so far)\n";
@@ -353,37 +364,66 @@ bool is_terminal() {
   return ::isatty(STDOUT_FILENO) == 1 && !(term && std::string(term) == "dumb");
 }
 
+// How long --wait keeps asking a daemon that is unreachable or answers 503/429 (a restart, a
+// drain, a rate limit) before it gives up: 12 times --timeout (a minute by default). The job may
+// still be fine; the daemon is not answering about it.
+std::chrono::milliseconds wait_unavailable_limit(const target& t) {
+  return 12 * t.timeout;
+}
+
 // Follows a job until it ends: a bar on a terminal, a line per 10 % otherwise. A daemon that
-// restarts meanwhile (its job is requeued) is waited for up to a minute.
+// restarts meanwhile (its job is requeued) or refuses for a while (503, 429) is waited for up to
+// wait_unavailable_limit in all; then exit 3 (unreachable) or 1 (its last refusal).
 int wait_for(const target& t, const std::string& id) {
   bool tty = is_terminal();
   int next_tenth = 1;
   std::string last_status;
-  auto unreachable_since = clock::time_point{};
+  auto unavailable_since = clock::time_point{};
   for (;;) {
-    auto r = call(t.at, "GET", "/api/jobs/" + id, "", t.token, t.timeout);
-    if (!r.reached) {
+    auto r = call(t.at, "GET", "/api/jobs/" + percent_encode(id), "", t.token, t.timeout);
+    if (r.malformed) {
+      if (tty) std::cout << "\n";
+      return say_malformed(t, r);
+    }
+    bool refused = r.reached && (r.status == 429 || r.status == 503);
+    if (!r.reached || refused) {
       auto now = clock::now();
-      if (unreachable_since == clock::time_point{}) unreachable_since = now;
-      if (now - unreachable_since > std::chrono::seconds(60)) {
+      if (unavailable_since == clock::time_point{}) unavailable_since = now;
+      if (now - unavailable_since > wait_unavailable_limit(t)) {
         if (tty) std::cout << "\n";
+        std::cerr << "vpo: gave up waiting for job " << for_terminal(id) << " after "
+                  << std::chrono::duration<double>(wait_unavailable_limit(t)).count()
+                  << " s (12 x --timeout) without an answer about it (it may still be running: see "
+                     "'vpo jobs "
+                     "show "
+                  << for_terminal(id) << "')\n";
+        if (refused) return say_error(t, r, false);
         say_unreachable(t, r);
         return unreachable;
       }
-      std::this_thread::sleep_for(std::chrono::seconds(1));
+      // Rate limited, or a drain: wait as told (at least 1 s, at most 30 s), or 1 s.
+      int secs = refused ? std::max(1, std::atoi(r.retry_after.c_str())) : 1;
+      auto pause = std::min<std::chrono::milliseconds>(std::chrono::seconds(std::min(secs, 30)),
+                                                       wait_unavailable_limit(t) / 4);
+      std::this_thread::sleep_for(pause);
       continue;
     }
-    unreachable_since = {};
-    if (r.status == 429 || r.status == 503) {  // rate limited, or a drain: wait as told
-      int secs = std::max(1, std::atoi(r.retry_after.c_str()));
-      std::this_thread::sleep_for(std::chrono::seconds(std::min(secs, 30)));
-      continue;
-    }
+    unavailable_since = {};
     if (r.status != 200) {
       if (tty) std::cout << "\n";
       return say_error(t, r, false);
     }
-    json j = json::parse(r.body, nullptr, false);
+    std::string why;
+    auto parsed = parse_answer(r.body, why);
+    if (!parsed || !parsed->is_object()) {
+      if (tty) std::cout << "\n";
+      std::cerr << "vpo: the daemon at " << for_terminal(t.at.url) << " answered job "
+                << for_terminal(id) << " with a body that cannot be used ("
+                << (parsed ? "not an object" : why) << "); is it a vpo daemon?\n";
+      return answered_error;
+    }
+    json j = std::move(*parsed);
+    make_printable(j);
     std::string st = j.is_object() ? text(j, "status") : "";
     double pct = j.is_object() ? j.value("progress_percent", 0.0) : 0.0;
     bool finished = st == "completed" || st == "failed" || st == "cancelled";
@@ -394,9 +434,10 @@ int wait_for(const target& t, const std::string& id) {
       std::cout << "\r" << human::bar(finished && st == "completed" ? 100.0 : pct) << "  " << st
                 << files << "\x1b[K" << std::flush;
     } else {
-      if (st != last_status && !finished) std::cout << "scan " << id << ": " << st << "\n";
+      if (st != last_status && !finished)
+        std::cout << "scan " << for_terminal(id) << ": " << st << "\n";
       while (!finished && next_tenth < 10 && pct >= next_tenth * 10.0)
-        std::cout << "scan " << id << ": " << next_tenth++ * 10 << " %\n";
+        std::cout << "scan " << for_terminal(id) << ": " << next_tenth++ * 10 << " %\n";
       std::cout << std::flush;
     }
     last_status = st;
@@ -405,7 +446,7 @@ int wait_for(const target& t, const std::string& id) {
       std::string summary = summary_line(j);
       if (st == "completed") {
         while (!tty && next_tenth <= 10)
-          std::cout << "scan " << id << ": " << next_tenth++ * 10 << " %\n";
+          std::cout << "scan " << for_terminal(id) << ": " << next_tenth++ * 10 << " %\n";
         std::cout << "scan completed: " << (summary.empty() ? "no summary" : summary) << "\n";
         return 0;
       }
@@ -431,28 +472,41 @@ int scan(const target& t, const options& o) {
         std::string id = j.is_object() ? text(j, "id", "") : "";
         if (!o.json) {
           if (status == 200)  // that directory already has a scan waiting or running
-            std::cout << "a scan of " << path << " is already " << text(j, "status") << ": job "
-                      << id << "\n";
+            std::cout << "a scan of " << for_terminal(path) << " is already " << text(j, "status")
+                      << ": job " << id << "\n";
           else
-            std::cout << "scan of " << path << " queued: job " << id << "\n";
+            std::cout << "scan of " << for_terminal(path) << " queued: job " << id << "\n";
           std::cout << std::flush;
         }
-        if (!o.wait || id.empty()) return 0;
+        if (!o.wait) return 0;
+        if (id.empty()) {  // nothing to follow: not an answer a vpo daemon gives
+          std::cerr << "vpo: the daemon at " << for_terminal(t.at.url) << " answered " << status
+                    << " without a job id, so --wait has nothing to follow; is it a vpo daemon?\n";
+          return answered_error;
+        }
         return wait_for(t, id);
       },
       true);
 }
 
+// A file's path as shown: its exact bytes (from path_bytes, when it is not UTF-8) made printable,
+// so two names that differ only in invalid bytes show differently.
+std::string shown_path(const json& f) {
+  if (auto b = opt_text(f, "path_bytes"))
+    if (auto bytes = util::percent_decode(*b)) return for_terminal(*bytes);
+  return text(f, "path");
+}
+
 int files(const target& t, const options& o) {
-  std::string q = "?limit=" + encode(o.limit.empty() ? "50" : o.limit);
+  std::string q = "?limit=" + percent_encode(o.limit.empty() ? "50" : o.limit);
   if (o.missing) q += "&missing=1";
   if (!o.under.empty()) {
     std::filesystem::path dir(o.under);
     std::error_code ec;
     if (dir.is_relative()) dir = std::filesystem::current_path(ec) / dir;
-    q += "&under=" + encode(dir.lexically_normal().string());
+    q += "&under=" + percent_encode(dir.lexically_normal().string());
   }
-  if (!o.offset.empty()) q += "&offset=" + encode(o.offset);
+  if (!o.offset.empty()) q += "&offset=" + percent_encode(o.offset);
   return ask(t, "GET", "/api/files" + q, "", o.json, [&](const json& doc, int) {
     auto now = std::chrono::system_clock::now();
     std::vector<std::vector<std::string>> rows;
@@ -461,7 +515,7 @@ int files(const target& t, const options& o) {
                       f.value("missing", false)
                           ? "missing since " + human::ago(opt_text(f, "missing_since"), now)
                           : "present",
-                      text(f, "path")});
+                      shown_path(f)});
     if (!rows.empty())
       std::cout << human::table({"SIZE", "MODIFIED", "STATE", "PATH"}, rows,
                                 {true, false, false, false});
@@ -500,8 +554,9 @@ int run(const std::string& command, const options& o) {
     if (command == "scan") return scan(*t, o);
     if (command == "files") return files(*t, o);
   } catch (const json::exception& e) {  // valid JSON of another shape: not a vpo answer
-    std::cerr << "vpo: the answer from " << t->at.url << " is not what a vpo daemon sends ("
-              << e.what() << "); is it a vpo daemon?\n";
+    std::cerr << "vpo: the answer from " << for_terminal(t->at.url)
+              << " is not what a vpo daemon sends (" << for_terminal(e.what())
+              << "); is it a vpo daemon?\n";
     return answered_error;
   }
   std::cerr << "vpo: usage error: unknown command '" << command << "'\n";

@@ -102,7 +102,8 @@ response call(const endpoint& at, const std::string& method, const std::string& 
   }
   req.prepare_payload();
   http::response_parser<http::string_body> parser;
-  parser.body_limit(256u << 20);
+  parser.body_limit(max_answer_bytes);
+  parser.header_limit(64 * 1024);
   response out;
   bool done = false;
   auto fail = [&](beast::error_code ec) {
@@ -118,6 +119,21 @@ response call(const endpoint& at, const std::string& method, const std::string& 
           http::async_write(stream, req, [&](beast::error_code ec3, std::size_t) {
             if (ec3) return fail(ec3);
             http::async_read(stream, buffer, parser, [&](beast::error_code ec4, std::size_t) {
+              // An answer that is not HTTP, or is cut short, or is too big, came from something
+              // that listens: it is an answer error (exit 1), not an unreachable daemon (exit 3).
+              // A connection closed before any byte stays "not reached".
+              if (ec4 &&
+                  ec4.category() == beast::error_code(http::error::end_of_stream).category() &&
+                  ec4 != http::error::end_of_stream) {
+                out.malformed = true;
+                out.error = ec4 == http::error::body_limit
+                                ? "its answer is larger than " +
+                                      std::to_string(max_answer_bytes >> 20) +
+                                      " MiB, more than a vpo daemon sends"
+                                : "its answer is not valid HTTP (" + ec4.message() + ")";
+                done = true;
+                return;
+              }
               if (ec4) return fail(ec4);
               auto& res = parser.get();
               out.reached = true;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -20,11 +21,17 @@ std::optional<endpoint> parse_url(const std::string& text, std::string& why);
 /// One answered (or not) request.
 struct response {
   bool reached = false;  ///< false: no HTTP answer (refused, timed out, reset); see `error`
-  std::string error;     ///< why it was not reached, in words
+  /// Something answered, but not with HTTP a vpo daemon sends (garbled, truncated, or larger
+  /// than `max_answer_bytes`): `reached` is false and `error` says what was wrong.
+  bool malformed = false;
+  std::string error;  ///< why it was not reached, in words
   int status = 0;
   std::string body;
   std::string retry_after;  ///< the Retry-After header, if any
 };
+
+/// The largest answer body the client reads (a page of 1,000 jobs is well under 1 MiB).
+constexpr std::uint64_t max_answer_bytes = 16u << 20;
 
 /// Sends one request (`Connection: close`) and waits at most `timeout` for the whole answer.
 response call(const endpoint& at, const std::string& method, const std::string& target,

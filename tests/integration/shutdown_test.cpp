@@ -187,6 +187,7 @@ TEST_CASE("signals whose default would end the process are logged and ignored", 
       {SIGPROF, "SIGPROF"},     {SIGIO, "SIGIO"},
       {SIGPWR, "SIGPWR"},       {SIGXCPU, "SIGXCPU"},
       {SIGXFSZ, "SIGXFSZ"},     {SIGSTKFLT, "SIGSTKFLT"},
+      {SIGTRAP, "SIGTRAP"},     {SIGSYS, "SIGSYS"},
       {SIGRTMIN, "SIGRTMIN+0"}, {SIGRTMAX, "SIGRTMIN+" + std::to_string(SIGRTMAX - SIGRTMIN)}};
   for (auto& [signo, name] : strays) {
     INFO(name);

@@ -55,6 +55,13 @@ TEST_CASE("bad job requests get 400 with the precise code and field", "[jobs_api
   std::vector<bad> cases = {
       {"{", "INVALID_JSON", ""},
       {"[1]", "INVALID_JSON", ""},
+      {std::string(17, '[') + std::string(17, ']'), "INVALID_JSON", ""},
+      {[] {
+         std::string b = "{";
+         for (int i = 0; i < 1100; ++i) b += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":0";
+         return b + "}";
+       }(),
+       "INVALID_JSON", ""},
       {R"({"path":")" + p + R"("})", "INVALID_FIELD", "type"},
       {R"({"type":5,"path":")" + p + R"("})", "INVALID_FIELD", "type"},
       {R"({"type":"transcode","path":")" + p + R"("})", "UNKNOWN_JOB_TYPE", ""},

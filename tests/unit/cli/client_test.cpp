@@ -1,8 +1,10 @@
 // client_test.cpp: the client's pure parts: human formatting, URL parsing.
 #include <catch2/catch.hpp>
 
+#include "cli/client/answer.hpp"
 #include "cli/client/http.hpp"
 #include "cli/client/human.hpp"
+#include "cli/client/terminal.hpp"
 
 using namespace vpo::cli::client;
 
@@ -64,4 +66,53 @@ TEST_CASE("daemon URLs: http://HOST:PORT only, with clear reasons otherwise", "[
   CHECK_FALSE(parse_url("http://h:80/api", why));
   CHECK_FALSE(parse_url("http://::1:80", why));
   CHECK_THAT(why, Catch::Contains("brackets"));
+}
+
+TEST_CASE(
+    "for_terminal: control bytes, C1, bidi overrides and invalid UTF-8 become visible escapes",
+    "[client][hostile]") {
+  CHECK(for_terminal("plain/Film (2019) é 字.mkv") == "plain/Film (2019) é 字.mkv");
+  CHECK(for_terminal("a\x1b]0;owned\x07"
+                     "b") == "a\\x1b]0;owned\\x07b");
+  CHECK(for_terminal("row\nforged\rx\ty") == "row\\nforged\\rx\\ty");
+  CHECK(for_terminal(std::string("nul\0x", 5)) == "nul\\x00x");
+  CHECK(for_terminal("del\x7f") == "del\\x7f");
+  CHECK(for_terminal("csi\xc2\x9b"
+                     "2J") == "csi\\u009b2J");                             // C1 CSI as UTF-8
+  CHECK(for_terminal("evil\xe2\x80\xaegnp.mkv") == "evil\\u202egnp.mkv");  // RLO
+  CHECK(for_terminal("bad\xff\xfename") == "bad\\xff\\xfename");
+  CHECK(for_terminal("\xc0\xaf") == "\\xc0\\xaf");           // overlong '/'
+  CHECK(for_terminal("\xed\xa0\x80") == "\\xed\\xa0\\x80");  // a surrogate
+  CHECK(for_terminal("cut\xe5\xad") == "cut\\xe5\\xad");     // truncated sequence
+  CHECK(for_terminal("back\\slash") == "back\\\\slash");     // unambiguous
+  // Two names that differ only in invalid bytes stay different.
+  CHECK(for_terminal("x\xff") != for_terminal("x\xfe"));
+}
+
+TEST_CASE("answers: nesting and key budgets, printable documents, --json stays the same value",
+          "[client][hostile]") {
+  std::string why;
+  CHECK(parse_answer("{\"a\": [1, {\"b\": null}]}", why));
+  std::string deep(100000, '[');
+  CHECK_FALSE(parse_answer(deep + std::string(100000, ']'), why));
+  CHECK_THAT(why, Catch::Contains("deeper than 64"));
+  std::string many = "{";
+  for (int i = 0; i < 80000; ++i) many += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":0";
+  many += "}";
+  auto started = std::chrono::steady_clock::now();
+  CHECK_FALSE(parse_answer(many, why));
+  CHECK_THAT(why, Catch::Contains("too many keys"));
+  // Refused after about 2,800 keys, not after 80,000 of a quadratic build.
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(5));
+  CHECK_FALSE(parse_answer("{\"a\":1} trailing", why));
+
+  auto doc = parse_answer(
+      "{\"path\": \"/m/\\u001b[2Jx\\u009b\\n.mkv\", \"k\\u0007\": [\"\\u202e\"]}", why);
+  REQUIRE(doc);
+  CHECK(json_line(*doc) ==
+        "{\"path\":\"/m/\\u001b[2Jx\\u009b\\n.mkv\",\"k\\u0007\":[\"\\u202e\"]}");
+  CHECK(json::parse(json_line(*doc)) == *doc);  // the same value
+  make_printable(*doc);
+  CHECK((*doc)["path"] == "/m/\\x1b[2Jx\\u009b\\n.mkv");
+  CHECK((*doc)["k\\x07"][0] == "\\u202e");
 }
