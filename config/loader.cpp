@@ -28,6 +28,7 @@
 #include <sstream>
 #include <variant>
 
+#include "config/file_read.hpp"
 #include "config/rules.hpp"
 
 namespace vpo::config {
@@ -447,46 +448,25 @@ class loader {
   }
 
   // Reads the whole file; on failure records an error unless the default path is simply absent.
+  // Only a regular file of at most max_config_bytes is read, within config_read_timeout: a
+  // symlink to /dev/zero ran the daemon out of memory, a FIFO blocked the reload for ever.
   std::optional<std::string> read_config_file() {
     const std::string& path = out_.config_path;
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    int err = errno;
-    struct stat st {};
-    if (fd >= 0 && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-      ::close(fd);
-      fd = -1;
-      err = EISDIR;
-    }
-    if (fd < 0) {
-      if (err == ENOENT && out_.config_path_origin == origin::default_value) return std::nullopt;
-      std::string source = out_.config_path_origin == origin::cli   ? "--config"
-                           : out_.config_path_origin == origin::env ? "VPO_CONFIG_PATH"
-                                                                    : "the default path";
-      // A missing or unreadable file is a startup failure (exit 1), not a usage error.
-      error(origin::file, "config",
-            "cannot read config file " + path + " (from " + source + "): " + std::strerror(err) +
-                ". Check the path and its permissions" +
-                (out_.config_path_origin == origin::default_value
-                     ? "."
-                     : ", or drop " + source + " to use the default."));
-      return std::nullopt;
-    }
-    std::string content;
-    char buf[65536];
-    for (;;) {
-      ssize_t n = ::read(fd, buf, sizeof buf);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        error(origin::file, "config",
-              "cannot read config file " + path + ": " + std::strerror(errno) + ".");
-        ::close(fd);
-        return std::nullopt;
-      }
-      if (n == 0) break;
-      content.append(buf, static_cast<std::size_t>(n));
-    }
-    ::close(fd);
-    return content;
+    std::string source = out_.config_path_origin == origin::cli   ? "--config"
+                         : out_.config_path_origin == origin::env ? "VPO_CONFIG_PATH"
+                                                                  : "the default path";
+    auto got = read_bounded_file(path, max_config_bytes, config_read_timeout);
+    if (got.content) return got.content;
+    if (got.err == ENOENT && out_.config_path_origin == origin::default_value) return std::nullopt;
+    // A missing, unreadable or unsuitable file is a startup failure (exit 1), not a usage error.
+    std::string fix = got.err != 0 ? ". Check the path and its permissions" : ". " + got.fix;
+    error(origin::file, "config",
+          "cannot read config file " + path + " (from " + source +
+              "): " + (got.err != 0 ? std::string(std::strerror(got.err)) : got.problem) + fix +
+              (out_.config_path_origin == origin::default_value
+                   ? "."
+                   : ", or drop " + source + " to use the default."));
+    return std::nullopt;
   }
 
   std::string position(const toml::node& node) const {

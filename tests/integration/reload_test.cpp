@@ -1,6 +1,8 @@
 // reload_test.cpp: SIGHUP reloads against the real daemon (contract §5): what applies live, what
 // needs a restart, what is kept when the file is bad, and what systemd and /health see.
 #include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -232,4 +234,39 @@ TEST_CASE("SIGHUP after the default config file was removed keeps the running co
   CHECK_THAT(d.proc().err(), Catch::Contains("is gone (it was read at start-up)"));
   CHECK(health(d.port())["jobs"]["workers"] == 3);  // not back to the default 2
   CHECK(d.stop(SIGTERM) == 0);
+}
+
+TEST_CASE(
+    "reload of a config that is a FIFO, /dev/zero or too big: refused at once, later "
+    "reloads and SIGTERM still work",
+    "[reload][hostile]") {
+  temp_dir cfg;
+  daemon_process d;
+  std::string file = start_with_config(d, cfg, "[logging]\nlevel = \"info\"\n");
+  std::remove(file.c_str());
+  // A FIFO nobody writes to (before: the reload blocked for ever, and so did the next ones).
+  REQUIRE(::mkfifo(file.c_str(), 0600) == 0);
+  d.proc().signal(SIGHUP);
+  REQUIRE(reload_error_mentions(d.port(), "it is a FIFO, not a regular file"));
+  std::remove(file.c_str());
+  // A symlink to /dev/zero (before: read until out of memory, exit 1).
+  REQUIRE(::symlink("/dev/zero", file.c_str()) == 0);
+  d.proc().signal(SIGHUP);
+  REQUIRE(reload_error_mentions(d.port(), "it is a character device, not a regular file"));
+  std::remove(file.c_str());
+  // 2 MiB of comments.
+  cfg.write("config.toml", std::string(2 << 20, '#'));
+  d.proc().signal(SIGHUP);
+  REQUIRE(reload_error_mentions(d.port(), "more than the 1024 KiB a config file may have"));
+  CHECK(health(d.port())["status"] == "healthy");
+  // A good file again: the next reload applies it.
+  cfg.write("config.toml", "[logging]\nlevel = \"debug\"\n");
+  d.proc().signal(SIGHUP);
+  REQUIRE(reload_count_reaches(d.port(), 1));
+  // And a FIFO once more, then an idle SIGTERM: exit 0 promptly (before: 143 at the last resort).
+  std::remove(file.c_str());
+  REQUIRE(::mkfifo(file.c_str(), 0600) == 0);
+  d.proc().signal(SIGHUP);
+  REQUIRE(eventually([&] { return count_of(d.proc().err(), "config reload failed") == 4; }, 5s));
+  CHECK(d.stop(SIGTERM, 5s) == 0);
 }

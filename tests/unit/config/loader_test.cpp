@@ -447,3 +447,42 @@ TEST_CASE("logging settings keep the best valid layer when another key is invali
   REQUIRE(c.errors.size() == 1);
   CHECK(c.values.logging.format == vpo::config::log_format::json);
 }
+
+TEST_CASE("a config path that is not a regular file, or too big, is refused without reading it",
+          "[config][hostile]") {
+  fixture fifo;
+  auto p = fifo.home.file("fifo.toml");
+  REQUIRE(::mkfifo(p.c_str(), 0600) == 0);
+  fifo.cli["config"] = p;
+  auto c = fifo.run();  // returns at once: the open does not wait for a writer
+  REQUIRE(c.errors.size() == 1);
+  CHECK_THAT(c.errors[0].message, Catch::Contains("it is a FIFO, not a regular file"));
+  CHECK_THAT(c.errors[0].message, Catch::Contains("--config"));
+
+  fixture zero;
+  auto link = zero.home.file("zero.toml");
+  REQUIRE(::symlink("/dev/zero", link.c_str()) == 0);
+  zero.cli["config"] = link;
+  c = zero.run();
+  REQUIRE(c.errors.size() == 1);
+  CHECK_THAT(c.errors[0].message, Catch::Contains("it is a character device"));
+
+  fixture big;
+  big.cli["config"] = big.home.write("big.toml", std::string((1 << 20) + 1, '#'));
+  c = big.run();
+  REQUIRE(c.errors.size() == 1);
+  CHECK_THAT(c.errors[0].message, Catch::Contains("1048577 bytes, more than the 1024 KiB"));
+
+  fixture fine;  // exactly the limit is fine
+  fine.cli["config"] = fine.home.write("ok.toml", std::string(1 << 20, '#'));
+  CHECK(fine.run().errors.empty());
+
+  fixture good;  // a symlink to a regular file is fine
+  auto target = good.home.write("real.toml", "[server]\nport = 9000\n");
+  auto alias = good.home.file("alias.toml");
+  REQUIRE(::symlink(target.c_str(), alias.c_str()) == 0);
+  good.cli["config"] = alias;
+  auto g = good.run();
+  CHECK(g.errors.empty());
+  CHECK(g.values.server.port == 9000);
+}
