@@ -1,6 +1,7 @@
 // jobs_api.cpp: validation of job requests and JSON rendering (nlohmann lives here only).
 #include "actors/jobs_api.hpp"
 
+#include <cctype>
 #include <cerrno>
 #include <nlohmann/json.hpp>
 
@@ -309,14 +310,20 @@ net::http_response render_job_answer(const job_query& q, const job_answer& a) {
 }
 
 bool bearer_matches(const std::string& header, const std::string& token) {
-  const std::string prefix = "Bearer ";
-  if (header.size() != prefix.size() + token.size()) return false;
+  // The scheme is case-insensitive (RFC 9110 §11.1), followed by one or more spaces; the token is
+  // compared in constant time for its length.
+  static constexpr std::string_view scheme = "bearer";
+  if (header.size() <= scheme.size()) return false;
+  for (std::size_t i = 0; i < scheme.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(header[i])) != scheme[i]) return false;
+  std::size_t at = scheme.size();
+  if (header[at] != ' ') return false;
+  while (at < header.size() && header[at] == ' ') ++at;
+  std::string_view sent(header.data() + at, header.size() - at);
+  if (sent.size() != token.size()) return false;
   unsigned diff = 0;
-  for (std::size_t i = 0; i < prefix.size(); ++i)
-    diff |= static_cast<unsigned char>(header[i]) ^ static_cast<unsigned char>(prefix[i]);
   for (std::size_t i = 0; i < token.size(); ++i)
-    diff |= static_cast<unsigned char>(header[prefix.size() + i]) ^
-            static_cast<unsigned char>(token[i]);
+    diff |= static_cast<unsigned char>(sent[i]) ^ static_cast<unsigned char>(token[i]);
   return diff == 0;
 }
 

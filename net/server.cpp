@@ -187,6 +187,38 @@ class session : public std::enable_shared_from_this<session> {
     parser_->header_limit(srv_->options.header_limit);
     parser_->body_limit(srv_->options.body_limit);
     expires_after(overflow_ ? overflow_timeout : srv_->options.read_timeout);
+    await_header_block();
+  }
+
+  // Reads until the whole header block is in the buffer (or it is over the limit), so that its
+  // raw bytes can be checked before Beast parses it: Beast unfolds obs-fold silently, and a
+  // folded Transfer-Encoding is how a request hides in another's body behind a proxy.
+  void await_header_block() {
+    auto data = buffer_.data();
+    std::string_view have(static_cast<const char*>(data.data()), data.size());
+    auto end = have.find("\r\n\r\n");
+    if (end == std::string_view::npos && have.size() <= srv_->options.header_limit + 4) {
+      socket_.async_read_some(
+          buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+            if (ec) return self->parse_header();  // Beast meets the same end and says what it is
+            self->buffer_.commit(n);
+            self->await_header_block();
+          });
+      return;
+    }
+    if (end != std::string_view::npos && has_obs_fold(have.substr(0, end + 2))) {
+      busy_ = true;
+      started_ = std::chrono::steady_clock::now();
+      srv_->request_started();
+      return write(json_error(400, "BAD_REQUEST",
+                              "malformed HTTP request: a header line starts with a space or tab "
+                              "(obsolete line folding is not accepted, RFC 9112 section 5.2)"),
+                   false);
+    }
+    parse_header();
+  }
+
+  void parse_header() {
     http::async_read_header(socket_, buffer_, *parser_,
                             beast::bind_front_handler(&session::on_header, shared_from_this()));
   }
@@ -200,6 +232,10 @@ class session : public std::enable_shared_from_this<session> {
     busy_ = true;
     started_ = std::chrono::steady_clock::now();
     srv_->request_started();
+    if (auto refused = header_rule_violation(parser_->get())) {
+      version_ = parser_->get().version() == 10 ? 10 : 11;
+      return write(std::move(*refused), false);  // the body's framing is unknown: close unread
+    }
     if (srv_->log.enabled(config::log_level::debug)) {
       const auto& h = parser_->get();
       srv_->log.debug("request started", {{"method", std::string(h.method_string())},

@@ -3,6 +3,7 @@
 
 #include <boost/asio/error.hpp>
 #include <boost/beast/core/error.hpp>
+#include <boost/beast/core/string.hpp>
 #include <cstdint>
 #include <cstdio>
 #include <random>
@@ -61,6 +62,28 @@ std::string new_request_id() {
   std::string id;
   new_request_id(id);
   return id;
+}
+
+std::optional<http_response> header_rule_violation(const wire_request& req) {
+  auto bad = [](const std::string& why) {
+    return json_error(400, "BAD_REQUEST", "malformed HTTP request: " + why);
+  };
+  auto te = req.count(http::field::transfer_encoding);
+  if (te > 1) return bad("more than one Transfer-Encoding header");
+  if (te == 1) {
+    auto v = req[http::field::transfer_encoding];
+    // Exactly "chunked": a leading space is what an obs-folded value leaves after Beast unfolds
+    // it; a list (identity, chunked) or another coding is not spoken here.
+    if (!beast::iequals(v, "chunked"))
+      return bad(
+          "Transfer-Encoding must be exactly 'chunked' (no list, no other coding, no "
+          "line folding)");
+  }
+  if (req.version() >= 11 && req.count(http::field::host) != 1)
+    return bad(req.count(http::field::host) == 0 ? "an HTTP/1.1 request needs a Host header"
+                                                 : "more than one Host header");
+  if (req.count(http::field::authorization) > 1) return bad("more than one Authorization header");
+  return std::nullopt;
 }
 
 std::optional<http_response> read_error_response(const boost::system::error_code& ec) {

@@ -86,6 +86,20 @@ std::string new_request_id();
 /// The same into `out` (its capacity reused: no allocation once it has held one).
 void new_request_id(std::string& out);
 
+/// Header rules Beast lets through that a server behind a proxy must not (RFC 9112 §3.2, §6.1,
+/// §6.3; RFC 9110 §11.6.2): a Transfer-Encoding other than exactly one `chunked` (obs-folded,
+/// `identity, chunked`, `gzip`, repeated) could frame the body differently from a proxy in front
+/// (request smuggling); an HTTP/1.1 request needs exactly one Host; two Authorization headers are
+/// ambiguous. The 400 answer (the connection is then closed unread), or nullopt when it is fine.
+std::optional<http_response> header_rule_violation(const wire_request& req);
+
+/// True when a raw header block (request line and header lines, each ending in CRLF) has a
+/// line that starts with a space or tab: obs-fold (RFC 9112 §5.2), refused with 400.
+inline bool has_obs_fold(std::string_view block) {
+  return block.find("\r\n ") != std::string_view::npos ||
+         block.find("\r\n\t") != std::string_view::npos;
+}
+
 /// The answer to a request that failed to parse: 431 (header block over the limit), 413 (body
 /// over the limit), 400 (malformed). nullopt when the failure needs no answer (the client went
 /// away or timed out): the connection just closes.

@@ -56,3 +56,70 @@ TEST_CASE("bodies of 80,000 keys or 100,000 levels are refused at once and stall
   }
   CHECK(std::chrono::steady_clock::now() - started < 5s);
 }
+
+TEST_CASE("HTTP framing: folded or listed Transfer-Encoding, Host and Authorization rules",
+          "[hostile][http]") {
+  const std::string token = "0123456789abcdef0123";
+  daemon_process d;
+  REQUIRE(d.start_ready({}, {{"VPO_AUTH_TOKEN", token}}));
+  auto auth = "Authorization: Bearer " + token + "\r\n";
+  // A request hidden in the body of an obs-folded chunked POST: refused, and the hidden request
+  // is never read (before: the POST got 400 for its empty body, then the hidden GET ran).
+  auto refused_unread = [&](const std::string& head, const std::string& why) {
+    http_connection c(d.port());
+    REQUIRE(
+        c.send_raw(head + "\r\n0\r\n\r\nGET /api/jobs HTTP/1.1\r\nHost: x\r\n" + auth + "\r\n"));
+    auto r = c.read_reply();
+    REQUIRE(r);
+    INFO(head << r->body);
+    CHECK(r->status == 400);
+    CHECK_THAT(r->body, Catch::Contains(why));
+    CHECK(r->header("connection") == "close");
+    CHECK(c.wait_closed());
+  };
+  std::string post = "POST /api/jobs HTTP/1.1\r\nHost: x\r\n" + auth;
+  refused_unread(post + "Transfer-Encoding:\r\n chunked\r\n", "obsolete line folding");
+  refused_unread(post + "Transfer-Encoding: identity,\r\n\tchunked\r\n", "obsolete line folding");
+  refused_unread(post + "Transfer-Encoding: identity, chunked\r\n", "exactly 'chunked'");
+  refused_unread(post + "Transfer-Encoding: gzip\r\n", "exactly 'chunked'");
+  refused_unread(post + "Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n",
+                 "more than one Transfer-Encoding");
+  // A plain chunked body is still fine (an invalid job here: 400 INVALID_FIELD, kept alive).
+  {
+    http_connection c(d.port());
+    std::string body = "{\"type\":\"scan\"}";
+    char size[16];
+    std::snprintf(size, sizeof size, "%zx", body.size());
+    REQUIRE(c.send_raw(post + "Transfer-Encoding: chunked\r\n\r\n" + size + "\r\n" + body +
+                       "\r\n0\r\n\r\n"));
+    auto r = c.read_reply();
+    REQUIRE(r);
+    CHECK(r->status == 400);
+    CHECK_THAT(r->body, Catch::Contains("INVALID_FIELD"));
+  }
+  auto one = [&](const std::string& raw) {
+    http_connection c(d.port());
+    REQUIRE(c.send_raw(raw));
+    auto r = c.read_reply();
+    REQUIRE(r);
+    return *r;
+  };
+  auto no_host = one("GET /health HTTP/1.1\r\n\r\n");
+  CHECK(no_host.status == 400);
+  CHECK_THAT(no_host.body, Catch::Contains("needs a Host header"));
+  auto two_hosts = one("GET /health HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n");
+  CHECK(two_hosts.status == 400);
+  CHECK_THAT(two_hosts.body, Catch::Contains("more than one Host"));
+  CHECK(one("GET /health HTTP/1.0\r\n\r\n").status == 200);  // HTTP/1.0 has no Host rule
+  auto two_auth =
+      one("GET /api/jobs HTTP/1.1\r\nHost: x\r\n" + auth + "Authorization: Bearer wrong\r\n\r\n");
+  CHECK(two_auth.status == 400);
+  CHECK_THAT(two_auth.body, Catch::Contains("more than one Authorization"));
+  // Schemes are case-insensitive (RFC 9110 §11.1).
+  CHECK(one("GET /api/jobs HTTP/1.1\r\nHost: x\r\nAuthorization: bearer " + token +
+            "\r\nConnection: close\r\n\r\n")
+            .status == 200);
+  CHECK(one("GET /api/jobs HTTP/1.1\r\nHost: x\r\nAuthorization: bearer nope\r\n"
+            "Connection: close\r\n\r\n")
+            .status == 401);
+}

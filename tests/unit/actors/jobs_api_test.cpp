@@ -162,7 +162,13 @@ TEST_CASE("the bearer check accepts only the exact token", "[auth]") {
   std::string token = "0123456789abcdef-token";
   CHECK(bearer_matches("Bearer " + token, token));
   CHECK_FALSE(bearer_matches("Bearer " + token + "x", token));
-  CHECK_FALSE(bearer_matches("bearer " + token, token));
+  // The scheme is case-insensitive (RFC 9110 §11.1); one or more spaces after it.
+  CHECK(bearer_matches("bearer " + token, token));
+  CHECK(bearer_matches("BEARER " + token, token));
+  CHECK(bearer_matches("Bearer   " + token, token));
+  CHECK_FALSE(bearer_matches("Bearer" + token, token));
+  CHECK_FALSE(bearer_matches("Basic " + token, token));
+  CHECK_FALSE(bearer_matches("Bearer " + token + " ", token));
   CHECK_FALSE(bearer_matches("Bearer 0123456789abcdef-tokeN", token));
   CHECK_FALSE(bearer_matches("", token));
   CHECK_FALSE(bearer_matches(token, token));
