@@ -7,6 +7,7 @@
 
 #include "actors/messages.hpp"
 #include "actors/unexpected.hpp"
+#include "db/damage.hpp"
 #include "db/instance_lock.hpp"
 #include "db/library.hpp"
 #include "db/schema.hpp"
@@ -24,6 +25,11 @@ struct db_health_state {
   bool connected = false;
   bool readable = false;
   std::string reason;
+  // Damage SQLite reported (on any connection, or by the integrity check): while set, the
+  // database is disconnected. Checked again after a reopen and every integrity_recheck.
+  std::string damage;
+  bool integrity_due = true;  // the first probe after start-up checks the whole file
+  std::chrono::steady_clock::time_point next_integrity_check{};
   std::vector<caf::actor> subscribers;
   logging::logger log{"vpo.db"};
   static inline const char* name = "vpo.db_health";
@@ -67,6 +73,31 @@ init_result on_init(db_actor* self) {
   return {true, {}};
 }
 
+// A file whose pages are damaged still opens and answers the probe's query: damage is what
+// SQLite told any connection (db::take_damage) or what the integrity check of the whole file
+// finds, at start-up, after a reopen, and while damaged every integrity_recheck (to see a repair).
+constexpr auto integrity_budget = std::chrono::milliseconds(1000);
+constexpr auto integrity_recheck = std::chrono::seconds(30);
+
+db::status check_damage(db_health_state& st) {
+  auto now = std::chrono::steady_clock::now();
+  if (auto reported = db::take_damage(st.conn.handle()); reported && st.damage.empty()) {
+    st.damage = "database " + st.path + " is damaged: SQLite reported '" + *reported + "'";
+    st.next_integrity_check = now + integrity_recheck;
+  }
+  if (st.integrity_due || (!st.damage.empty() && now >= st.next_integrity_check)) {
+    bool finished = false;
+    db::status c = db::check_integrity(st.conn, st.path, integrity_budget, finished);
+    st.integrity_due = false;
+    st.next_integrity_check = now + integrity_recheck;
+    // Not finished within its budget (a very large file): no verdict; damage that operations
+    // meet is still reported by them.
+    if (finished) st.damage = c.ok() ? "" : c.error;
+  }
+  if (st.damage.empty()) return {};
+  return {SQLITE_CORRUPT, 0, st.damage};
+}
+
 // One probe; on failure it tries to reopen the file (restored or replaced by a valid copy).
 void on_probe(db_actor* self) {
   auto& st = self->state;
@@ -79,15 +110,19 @@ void on_probe(db_actor* self) {
     st.conn.close();
     db::status reopened =
         db::open_library(st.path, db::open_mode::existing_only, ms, st.conn, st.identity);
-    if (reopened.ok())
+    if (reopened.ok()) {
       s = {};
-    else if (s.ok())
+      st.damage.clear();  // another file (a restored copy): judged afresh
+      st.integrity_due = true;
+    } else if (s.ok()) {
       s = reopened;  // the connection was already closed: report why it stays so
+    }
   }
   bool readable = s.ok();
+  if (readable) s = check_damage(st);
   // Readable is not enough: another process holding the write lock, a read-only file or a full
   // disk leave reads working and every write failing (contract §4: disconnected, with why).
-  if (readable) s = db::probe_writable(st.conn, st.path, st.options.min_free_bytes);
+  if (readable && s.ok()) s = db::probe_writable(st.conn, st.path, st.options.min_free_bytes);
   bool now = s.ok();
   // Checkpoints happen here, not in the store's commits: a passive checkpoint waits for nobody
   // and never holds the write lock, so the one writer's transactions stay short.

@@ -511,7 +511,8 @@ caf::behavior queue_impl(queue* self, job_queue_options options) {
   self->state.options = std::move(options);
   self->state.retention_days = self->state.options.retention_days;
   self->state.auto_purge = self->state.options.auto_purge;
-  self->set_down_handler([=](caf::down_msg& dm) { self->state.path_checks.erase(dm.source); });
+  self->set_down_handler(
+      [=](caf::down_msg& dm) { self->state.stuck_path_checks.erase(dm.source); });
   return {
       [=](init_atom) { return on_init(self); },
       [=](subscribe_atom, const caf::actor& sub) {

@@ -65,19 +65,22 @@ void insert_job(queue* self, caf::response_promise rp, const job_query& q) {
           });
 }
 
-constexpr std::size_t max_path_checks = 16;
+// At most this many checks may be stuck on a hung file system (a thread each) before new
+// submissions are refused; any number of checks that answer in time may run at once (the HTTP
+// server bounds the API requests in progress).
+constexpr std::size_t max_stuck_path_checks = 16;
 
 caf::response_promise on_create(queue* self, const job_query& q) {
   auto rp = self->make_response_promise();
-  if (self->state.path_checks.size() >= max_path_checks) {
+  if (self->state.stuck_path_checks.size() >= max_stuck_path_checks) {
     answer(rp, unavailable("PATH_CHECK_TIMEOUT",
-                           "too many directory checks are waiting for their file system; "
-                           "nothing was created, retry"));
+                           std::to_string(self->state.stuck_path_checks.size()) +
+                               " directory checks are still waiting for their file system (a "
+                               "hung mount?); nothing was created, retry"));
     return rp;
   }
   auto check = spawn_path_check(self->system(), q.spec.path);
-  self->monitor(check);  // counted until it ends (down_msg), not until it answers
-  self->state.path_checks.insert(check.address());
+  self->monitor(check);  // a stuck check is counted until it ends (down_msg)
   self->request(check, 1500ms, check_atom::value)
       .then(
           [=](const std::string& why) mutable {
@@ -89,8 +92,11 @@ caf::response_promise on_create(queue* self, const job_query& q) {
             }
             insert_job(self, rp, q);
           },
-          [=](caf::error&) mutable {
-            // The check's thread stays blocked until its file system answers; it ends then.
+          [=](caf::error& err) mutable {
+            // The check's thread stays blocked until its file system answers; it ends then (its
+            // down message comes after this timeout, and takes it off the list).
+            if (err == caf::sec::request_timeout)
+              self->state.stuck_path_checks.insert(check.address());
             answer(rp, unavailable("PATH_CHECK_TIMEOUT",
                                    "the file system did not answer within 1.5 s when checking "
                                    "field 'path'; nothing was created"));

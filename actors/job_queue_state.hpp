@@ -55,12 +55,14 @@ struct queue_state {
   std::map<std::string, std::int64_t> finished;  // "type outcome" -> count, this process
   std::map<std::uint64_t, pending_call> calls;   // store calls in flight, by id
   std::uint64_t last_call = 0;
-  std::set<caf::actor_addr> path_checks;  // alive: each is a thread, stuck while its fs hangs
-  int retention_days = 30;                // jobs.retention_days (0: keep everything)
-  bool auto_purge = true;                 // jobs.auto_purge
-  std::uint64_t purge_generation = 0;     // only the newest purge timer counts
-  bool purging = false;                   // a purge step is with the store
-  long long purged = 0;                   // deleted by the current purge run
+  // Path checks past their deadline and still alive: each is a thread stuck in stat() while its
+  // file system hangs. Checks that answer in time are not counted (they end at once).
+  std::set<caf::actor_addr> stuck_path_checks;
+  int retention_days = 30;             // jobs.retention_days (0: keep everything)
+  bool auto_purge = true;              // jobs.auto_purge
+  std::uint64_t purge_generation = 0;  // only the newest purge timer counts
+  bool purging = false;                // a purge step is with the store
+  long long purged = 0;                // deleted by the current purge run
   logging::logger log{"vpo.jobs"};
   static inline const char* name = "vpo.job_queue";
 };

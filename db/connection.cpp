@@ -1,6 +1,8 @@
 // connection.cpp: sqlite3 open/exec wrappers with errors that name SQLite's and the OS's reason.
 #include "db/connection.hpp"
 
+#include "db/damage.hpp"
+
 #include <cerrno>
 #include <cstring>
 
@@ -16,6 +18,7 @@ connection& connection::operator=(connection&& other) noexcept {
 }
 
 status connection::failure(int rc, const std::string& what) const {
+  note_result(db_, rc);  // damage reaches the health probe, whoever met it
   status s;
   s.code = rc & 0xff;
   s.os_errno = db_ ? sqlite3_system_errno(db_) : 0;

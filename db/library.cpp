@@ -170,6 +170,40 @@ status probe_writable(connection& c, const std::string& path, unsigned long long
   return {};
 }
 
+status check_integrity(connection& c, const std::string& path, std::chrono::milliseconds budget,
+                       bool& finished) {
+  auto deadline = std::chrono::steady_clock::now() + budget;
+  // Called every 10,000 virtual-machine steps: a non-zero answer interrupts the check.
+  sqlite3_progress_handler(
+      c.handle(), 10000,
+      [](void* d) -> int {
+        return std::chrono::steady_clock::now() >
+               *static_cast<std::chrono::steady_clock::time_point*>(d);
+      },
+      &deadline);
+  sqlite3_stmt* stmt = nullptr;
+  std::string first_problem;
+  int rc = sqlite3_prepare_v2(c.handle(), "PRAGMA quick_check(1)", -1, &stmt, nullptr);
+  if (rc == SQLITE_OK) {
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+      const unsigned char* text = sqlite3_column_text(stmt, 0);
+      first_problem = text ? reinterpret_cast<const char*>(text) : "";
+      rc = SQLITE_DONE;
+    }
+  }
+  std::string message = rc == SQLITE_DONE ? "" : sqlite3_errmsg(c.handle());
+  sqlite3_finalize(stmt);
+  sqlite3_progress_handler(c.handle(), 0, nullptr, nullptr);
+  finished = rc != SQLITE_INTERRUPT;
+  if (!finished) return {};
+  if (rc != SQLITE_DONE)
+    return {rc, 0, "database " + path + " failed its integrity check: " + message};
+  if (first_problem != "ok")
+    return {SQLITE_CORRUPT, 0, "database " + path + " is damaged: " + first_problem};
+  return {};
+}
+
 std::string fix_hint(const status& s) {
   switch (s.code & 0xff) {
     case SQLITE_NOTADB:

@@ -1,6 +1,7 @@
 // library.hpp: opening, verifying and probing the library database file.
 #pragma once
 
+#include <chrono>
 #include <string>
 
 #include "db/connection.hpp"
@@ -37,6 +38,11 @@ status probe_library(connection& c, const std::string& path, const file_identity
 /// connection's busy timeout (taken and released at once), the file is not read-only, and its
 /// file system has at least `min_free_bytes` left.
 status probe_writable(connection& c, const std::string& path, unsigned long long min_free_bytes);
+
+/// `PRAGMA quick_check` of the whole file, stopped after `budget` (`finished` false then, and no
+/// verdict). A damaged file gives SQLITE_CORRUPT with the first problem SQLite found. Never writes.
+status check_integrity(connection& c, const std::string& path, std::chrono::milliseconds budget,
+                       bool& finished);
 
 /// The operator's likely fix for a failed open, as a sentence.
 std::string fix_hint(const status& s);

@@ -1,12 +1,16 @@
 // statement.cpp: prepared statements and transactions over sqlite3.
 #include "db/statement.hpp"
 
+#include "db/damage.hpp"
+
 namespace vpo::db {
 
 statement::statement(connection& c, const std::string& sql) : db_(c.handle()) {
-  if (sqlite3_prepare_v3(db_, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr) !=
-      SQLITE_OK)
+  int rc = sqlite3_prepare_v3(db_, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr);
+  if (rc != SQLITE_OK) {
+    note_result(db_, rc);
     error_ = std::string("cannot prepare statement: ") + sqlite3_errmsg(db_);
+  }
 }
 
 statement::~statement() {
@@ -60,7 +64,10 @@ statement& statement::bind_null(int index) {
 }
 
 int statement::step() {
-  return stmt_ ? sqlite3_step(stmt_) : SQLITE_MISUSE;
+  if (!stmt_) return SQLITE_MISUSE;
+  int rc = sqlite3_step(stmt_);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) note_result(db_, rc);  // damage reaches the probe
+  return rc;
 }
 
 status statement::failure(int rc, const std::string& what) const {

@@ -1,6 +1,8 @@
 // server.cpp: Beast sessions with idle/read/write deadlines, limits, drain and force.
 #include "net/server.hpp"
 
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 
@@ -17,10 +19,12 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <deque>
 #include <mutex>
 #include <optional>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "logging/log.hpp"
@@ -75,6 +79,15 @@ struct server::impl {
   mutable std::mutex sessions_mutex;
   std::unordered_map<session*, std::weak_ptr<session>> sessions;
   std::size_t overflow = 0;  // sessions beyond max_connections (probe answers only)
+  std::deque<std::weak_ptr<session>> overflow_order;  // those sessions, oldest first
+  // Memory held for answers (io thread only): API requests with the actors, and the bytes of
+  // answers being written. Past either bound, API requests get 503 OVERLOADED at once, and
+  // clients that do not read their answers lose their connections first.
+  std::size_t api_waiting = 0;
+  std::size_t answer_bytes = 0;
+  bool under_pressure() const { return answer_bytes > answer_bytes_budget; }
+  static constexpr std::size_t max_api_waiting = 128;
+  static constexpr std::size_t answer_bytes_budget = 32u << 20;
   std::chrono::milliseconds accept_backoff{0};  // > 0 while accept() fails for lack of resources
   std::atomic<bool> draining{false};
   std::atomic<std::size_t> in_flight{0};
@@ -123,6 +136,7 @@ class session : public std::enable_shared_from_this<session> {
 
   ~session() {
     if (busy_) srv_->request_finished();  // closed while its request was still unanswered
+    if (api_waiting_) --srv_->api_waiting;
     std::lock_guard<std::mutex> lock(srv_->sessions_mutex);
     srv_->sessions.erase(this);
     if (overflow_) --srv_->overflow;
@@ -341,6 +355,17 @@ class session : public std::enable_shared_from_this<session> {
           return res;
         });
       case route_kind::api: {
+        if (srv_->api_waiting >= server::impl::max_api_waiting || srv_->under_pressure()) {
+          auto res = json_error(503, "OVERLOADED",
+                                "the server has " + std::to_string(srv_->api_waiting) +
+                                    " API requests in progress and " +
+                                    std::to_string(srv_->answer_bytes >> 20) +
+                                    " MiB of answers not yet read by their clients; retry later");
+          res.headers.emplace_back("Retry-After", "1");
+          return write(std::move(res), true);
+        }
+        api_waiting_ = true;
+        ++srv_->api_waiting;
         beast::error_code ec;
         auto peer = socket_.remote_endpoint(ec);
         if (!ec) r.client_address = peer.address().to_string();
@@ -378,6 +403,7 @@ class session : public std::enable_shared_from_this<session> {
   void answer(std::uint64_t seq, http_response res) {
     if (!awaiting_ || seq != seq_) return;  // late reply or deadline after the answer
     awaiting_ = false;
+    if (std::exchange(api_waiting_, false)) --srv_->api_waiting;
     timer_.cancel();
     write(std::move(res), true);
   }
@@ -423,8 +449,13 @@ class session : public std::enable_shared_from_this<session> {
       for (auto piece : body) out_ += piece;
     status_ = status;
     expires_after(srv_->options.write_timeout);
+    writing_ = true;
+    write_started_ = std::chrono::steady_clock::now();
+    srv_->answer_bytes += out_.size();
     asio::async_write(socket_, asio::buffer(out_),
                       [self = shared_from_this(), keep](beast::error_code ec, std::size_t) {
+                        self->writing_ = false;
+                        self->srv_->answer_bytes -= self->out_.size();
                         self->on_write(ec, keep);
                       });
   }
@@ -448,6 +479,47 @@ class session : public std::enable_shared_from_this<session> {
     version_ = 11;
     srv_->request_finished();
     if (ec || !keep_alive) return close();
+    // Bytes accepted by the kernel are not bytes the client read: a client that sends requests
+    // and never reads its answers would otherwise be served until every buffer on the way is
+    // full. Every 64 KiB of answers, the unsent and unacknowledged bytes are measured; above 64
+    // KiB the next request waits until they drain (within write_timeout, or less when the
+    // server is full). At most one answer beyond that is queued per connection.
+    unchecked_ += out_.size();
+    if (out_.capacity() > max_kept_answer_buffer) std::string().swap(out_);
+    if (unchecked_ >= drain_check_bytes) {
+      std::size_t queued = unsent_bytes();
+      if (queued > max_unsent_bytes) return wait_for_drain();
+      unchecked_ = queued;
+    }
+    wait_for_request();
+  }
+
+  // The kernel's send queue for this socket: bytes not yet acknowledged by the client.
+  std::size_t unsent_bytes() {
+    int queued = 0;
+    if (::ioctl(socket_.native_handle(), SIOCOUTQ, &queued) != 0 || queued < 0) return 0;
+    return static_cast<std::size_t>(queued);
+  }
+
+  void wait_for_drain() {
+    draining_output_ = true;
+    stalled_since_ = std::chrono::steady_clock::now();
+    expires_after(srv_->options.write_timeout);
+    // A client that reads its answer before it asks again (every client but a pipelining one) is
+    // resumed by its next request; the sweep re-measures the rest every sweep period.
+    if (buffer_.size() == 0)
+      socket_.async_wait(socket_type::wait_read, [self = shared_from_this()](beast::error_code ec) {
+        if (!ec && !self->closed_) self->resume_if_drained();
+      });
+  }
+
+  void resume_if_drained() {
+    if (!draining_output_ || closed_) return;
+    std::size_t queued = unsent_bytes();
+    if (queued > max_unsent_bytes) return;
+    draining_output_ = false;
+    unchecked_ = queued;
+    deadline_ = never;
     wait_for_request();
   }
 
@@ -491,8 +563,25 @@ class session : public std::enable_shared_from_this<session> {
  public:
   /// The sweep (io thread): closes the connection when its operation is overdue; the pending
   /// operation then ends with operation_aborted, as a timeout.
-  void expire_if_due(std::chrono::steady_clock::time_point now) {
-    if (deadline_ <= now) close();
+  /// An overflow connection that has sent nothing yet (io thread).
+  bool silent() { return !closed_ && !busy_ && buffer_.size() == 0; }
+  /// Closes it now (io thread): its place goes to a newer connection.
+  void evict() { close(); }
+
+  void expire_if_due(std::chrono::steady_clock::time_point now, bool full) {
+    if (closed_) return;
+    if (draining_output_) resume_if_drained();
+    if (deadline_ <= now) return close();
+    // With every slot taken (or the answers' memory over its budget), a client that has not
+    // read its answer for a second gives its slot up: it is the one holding the server hostage,
+    // not the clients waiting to get in.
+    if (full && ((draining_output_ && now - stalled_since_ > stalled_reader_grace) ||
+                 (writing_ && now - write_started_ > stalled_reader_grace))) {
+      srv_->log.debug(
+          "closing a connection whose client does not read its answers (the server "
+          "is at its connection limit or its answers' memory budget)");
+      close();
+    }
   }
 
  private:
@@ -521,6 +610,18 @@ class session : public std::enable_shared_from_this<session> {
   std::uint64_t seq_ = 0;
   bool overflow_;  // beyond max_connections: one probe answer, then closed
   static constexpr std::chrono::milliseconds overflow_timeout{1000};
+  // Slow readers: answers written since the send queue was last measured, whether the next
+  // request waits for it to drain, and since when; a write in progress and its start.
+  std::size_t unchecked_ = 0;
+  bool draining_output_ = false;
+  std::chrono::steady_clock::time_point stalled_since_{};
+  bool writing_ = false;
+  std::chrono::steady_clock::time_point write_started_{};
+  bool api_waiting_ = false;  // counted in the server's api_waiting
+  static constexpr std::size_t drain_check_bytes = 64 * 1024;
+  static constexpr std::size_t max_unsent_bytes = 64 * 1024;
+  static constexpr std::size_t max_kept_answer_buffer = 64 * 1024;
+  static constexpr std::chrono::milliseconds stalled_reader_grace{1000};
 };
 
 // So 1024 connections fit: raise the soft open-file limit to the hard one.
@@ -559,7 +660,12 @@ void server::impl::for_each_session(F f) {
 
 void server::impl::sweep() {
   auto now = std::chrono::steady_clock::now();
-  for_each_session([now](session& s) { s.expire_if_due(now); });
+  bool full = under_pressure();
+  {
+    std::lock_guard<std::mutex> lock(sessions_mutex);
+    full = full || sessions.size() - overflow >= options.max_connections;
+  }
+  for_each_session([now, full](session& s) { s.expire_if_due(now, full); });
   sweeper.expires_after(sweep_period);
   sweeper.async_wait([this](beast::error_code ec) {
     if (!ec) sweep();
@@ -609,10 +715,27 @@ void server::impl::on_accept(beast::error_code ec, socket_type socket) {
       if (!draining.load()) {
         // Up to max_connections sessions; beyond them a few more that answer probes only.
         bool over = sessions.size() - overflow >= options.max_connections;
-        if (!over || overflow < max_overflow) {
+        // The probes' reserve holds under an accept burst: when it is full, the oldest reserve
+        // connection that has sent nothing yet makes room (the burst's own silent connections,
+        // not the probe that just arrived behind them).
+        bool room = !over || overflow < max_overflow;
+        while (!room && !overflow_order.empty()) {
+          auto oldest = overflow_order.front().lock();
+          overflow_order.pop_front();
+          if (oldest && oldest->silent()) {
+            oldest->evict();
+            room = true;
+          }
+        }
+        if (room) {
           s = std::make_shared<session>(std::move(socket), this, over);
           sessions.emplace(s.get(), s);
-          if (over) ++overflow;
+          if (over) {
+            ++overflow;
+            while (!overflow_order.empty() && overflow_order.front().expired())
+              overflow_order.pop_front();
+            overflow_order.push_back(s);
+          }
         }
       }
     }

@@ -9,6 +9,7 @@
 
 #include <cstdio>
 
+#include "db/damage.hpp"
 #include "db/instance_lock.hpp"
 #include "db/schema.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -183,4 +184,52 @@ TEST_CASE("only one holder of the instance lock at a time", "[db]") {
     CHECK_THAT(err, Catch::Contains("already using database " + path));
     CHECK_THAT(err, Catch::Contains("pid " + std::to_string(::getpid())));
   }
+}
+
+TEST_CASE("damaged pages: the integrity check finds them and a read that meets them reports it",
+          "[db][hostile]") {
+  temp_dir dir;
+  std::string path = dir.file("lib.db");
+  {
+    db::connection c;
+    db::file_identity id;
+    REQUIRE(db::open_library(path, db::open_mode::create_if_missing, 100, c, id).ok());
+    REQUIRE(c.exec("BEGIN").ok());
+    for (int i = 0; i < 5000; ++i)
+      REQUIRE(c.exec("INSERT INTO files (path, size, modified_at, mtime_ns, extension, "
+                     "scanned_at) VALUES ('/media/some/long/folder/name/file" +
+                     std::to_string(i) + ".mkv', 1, 'x', 1, 'mkv', 'x')")
+                  .ok());
+    REQUIRE(c.exec("COMMIT").ok());
+    bool finished = false;
+    CHECK(db::check_integrity(c, path, std::chrono::seconds(10), finished).ok());
+    CHECK(finished);
+  }  // closed: the WAL is checkpointed into the file
+  {
+    std::FILE* f = std::fopen(path.c_str(), "r+b");
+    REQUIRE(f);
+    std::string garbage(16 * 1024, '\xff');
+    for (long page = 10; page < 14; ++page) {  // pages of the files table, not the schema's
+      std::fseek(f, page * 16 * 1024, SEEK_SET);
+      std::fwrite(garbage.data(), 1, garbage.size(), f);
+    }
+    std::fclose(f);
+  }
+  db::connection c;
+  db::file_identity id;
+  REQUIRE(db::open_library(path, db::open_mode::existing_only, 100, c, id).ok());
+  CHECK(db::probe_library(c, path, id).ok());  // the cheap probe does not see it...
+  bool finished = false;
+  auto s = db::check_integrity(c, path, std::chrono::seconds(10), finished);
+  CHECK(finished);  // ...the integrity check does
+  CHECK((s.code & 0xff) == SQLITE_CORRUPT);
+  CHECK_THAT(s.error, Catch::Contains("is damaged"));
+  // A read that meets a damaged page leaves a report for the health probe.
+  CHECK_FALSE(db::take_damage(c.handle()));
+  long long n = 0;
+  CHECK_FALSE(c.query_int("SELECT sum(length(path)) FROM files", n).ok());
+  auto reported = db::take_damage(c.handle());
+  REQUIRE(reported);
+  CHECK_THAT(*reported, Catch::Contains("malformed"));
+  CHECK_FALSE(db::take_damage(c.handle()));  // taken once
 }
