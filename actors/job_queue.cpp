@@ -539,6 +539,8 @@ caf::behavior queue_impl(queue* self, job_queue_options options) {
         // Ahead of any batch: the store reopens before it writes again.
         self->send<high>(st.store, s);
         self->send(st.reader, s);
+        for (auto& r : st.extra_readers) self->send(r, s);
+        if (st.deep_reader) self->send(st.deep_reader, s);
         if (came_back) dispatch(self);
       },
       [=](const job_done& d) { on_done(self, d); },

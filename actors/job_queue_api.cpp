@@ -192,6 +192,53 @@ caf::response_promise on_retry_job(queue* self, const std::string& id) {
   return rp;
 }
 
+// Reads that skip at least this many rows go to the deep reader.
+constexpr long long deep_offset = 10000;
+// Readers for ordinary reads, the first included.
+constexpr std::size_t max_ordinary_readers = 3;
+
+reader_actor start_reader(queue* self) {
+  auto r = spawn_reader(self->system(), self->state.options.database_path);
+  self->link_to(r);  // it ends with the queue
+  // Its open comes first in its mailbox; the read sent next waits for it. A failed open is
+  // answered by the read itself (the database cannot be read) and logged by the reader.
+  self->request(r, 30s, init_atom::value).then([](const init_result&) {}, [](caf::error&) {});
+  return r;
+}
+
+caf::response_promise on_read(queue* self, const job_query& q) {
+  auto rp = self->make_response_promise();
+  auto& st = self->state;
+  if (q.offset >= deep_offset) {
+    if (!st.deep_reader) st.deep_reader = start_reader(self);
+    rp.delegate(st.deep_reader, q);
+    return rp;
+  }
+  if (st.reads_in_progress.empty()) st.reads_in_progress.push_back(0);
+  std::size_t pick = 0;
+  for (std::size_t i = 1; i < st.reads_in_progress.size(); ++i)
+    if (st.reads_in_progress[i] < st.reads_in_progress[pick]) pick = i;
+  if (st.reads_in_progress[pick] > 0 && st.reads_in_progress.size() < max_ordinary_readers) {
+    st.extra_readers.push_back(start_reader(self));
+    st.reads_in_progress.push_back(0);
+    pick = st.reads_in_progress.size() - 1;
+  }
+  reader_actor r = pick == 0 ? st.reader : st.extra_readers[pick - 1];
+  ++st.reads_in_progress[pick];
+  self->request(r, caf::infinite, q)
+      .then(
+          [=](job_answer& a) mutable {
+            --self->state.reads_in_progress[pick];
+            rp.deliver(std::move(a));
+          },
+          [=](caf::error& e) mutable {
+            --self->state.reads_in_progress[pick];
+            answer(rp, unavailable("DATABASE_UNAVAILABLE",
+                                   "the library's reader failed: " + self->system().render(e)));
+          });
+  return rp;
+}
+
 caf::response_promise on_query(queue* self, const job_query& q) {
   switch (q.what) {
     case job_query::op::create:
@@ -200,11 +247,8 @@ caf::response_promise on_query(queue* self, const job_query& q) {
       return on_cancel(self, q.id);
     case job_query::op::retry:
       return on_retry_job(self, q.id);
-    default: {
-      auto rp = self->make_response_promise();
-      rp.delegate(self->state.reader, q);  // reads never wait for a write
-      return rp;
-    }
+    default:
+      return on_read(self, q);  // reads never wait for a write
   }
 }
 

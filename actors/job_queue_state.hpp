@@ -37,7 +37,14 @@ struct pending_call {
 struct queue_state {
   job_queue_options options;
   store_actor store;
-  reader_actor reader;
+  reader_actor reader;  // the first reader: counts, and API reads with the others below
+  // More readers, each a thread with its own connection, spawned when API reads overlap (an idle
+  // daemon keeps one): `extra_readers` share ordinary reads with `reader` (the least busy takes
+  // the next), `deep_reader` alone takes reads that skip many rows (a deep `offset`), so those
+  // wait for each other and never for ordinary reads.
+  std::vector<reader_actor> extra_readers;
+  std::vector<int> reads_in_progress;  // per reader: [0] is `reader`, then extra_readers
+  reader_actor deep_reader;
   std::vector<slot> slots;
   std::vector<caf::actor> subscribers;
   bool draining = false;

@@ -146,8 +146,11 @@ std::variant<job_query, net::http_response> parse_files(const net::http_request&
       q.under = value == "/" ? "" : value;
     } else if (key == "limit" || key == "offset") {
       if (auto err = parse_page(q, key, value)) return std::move(*err);
+    } else if (key == "after") {  // a path (any bytes, percent-encoded): the previous page's last
+      if (value.empty()) return invalid("after", "must be a path (the last of the previous page)");
+      q.after = value;
     } else {
-      return invalid(key, "is not a known query parameter (missing, under, limit, offset)");
+      return invalid(key, "is not a known query parameter (missing, under, limit, offset, after)");
     }
   }
   return q;
@@ -169,8 +172,12 @@ std::variant<job_query, net::http_response> parse_list(const net::http_request& 
       q.type = value;
     } else if (key == "limit" || key == "offset") {
       if (auto err = parse_page(q, key, value)) return std::move(*err);
+    } else if (key == "before") {  // a job id: the previous page's last
+      if (value.empty() || value.size() > 64)
+        return invalid("before", "must be a job id (the last of the previous page)");
+      q.before = value;
     } else {
-      return invalid(key, "is not a known query parameter (status, type, limit, offset)");
+      return invalid(key, "is not a known query parameter (status, type, limit, offset, before)");
     }
   }
   return q;
@@ -291,13 +298,20 @@ net::http_response render_job_answer(const job_query& q, const job_answer& a) {
   if (q.what == job_query::op::list) {
     json list = json::array();
     for (const auto& j : a.jobs) list.push_back(job_object(j));
-    res.body = dump(json{{"jobs", list}, {"total", a.total}});
+    // The next page's cursor when this one is full (the next may still be empty).
+    json next = a.jobs.size() == static_cast<std::size_t>(q.limit) && !a.jobs.empty()
+                    ? json(a.jobs.back().id)
+                    : json(nullptr);
+    res.body = dump(json{{"jobs", list}, {"total", a.total}, {"next_before", next}});
     return res;
   }
   if (q.what == job_query::op::files) {
     json list = json::array();
     for (const auto& f : a.files) list.push_back(file_object(f));
-    res.body = dump(json{{"files", list}, {"total", a.total}});
+    json next = a.files.size() == static_cast<std::size_t>(q.limit) && !a.files.empty()
+                    ? json(util::percent_encode(a.files.back().path))
+                    : json(nullptr);
+    res.body = dump(json{{"files", list}, {"total", a.total}, {"next_after", next}});
     return res;
   }
   if (q.what == job_query::op::library) {

@@ -23,6 +23,8 @@ struct job_query {
   long long offset = 0;         ///< list, files: matches skipped
   std::optional<bool> missing;  ///< files filter; unset = both
   std::string under;            ///< files filter: a folder (absolute, no trailing '/'); "" = all
+  std::optional<std::string> after;  ///< files: keyset paging, the paths after this one
+  std::string before;                ///< list: keyset paging, the jobs older than this one
 };
 
 /// job_queue's answer.

@@ -189,9 +189,18 @@ job_answer on_read(reader_state& st, const job_query& q) {
   if (!store) {
     s = not_open();
   } else if (q.what == job_query::op::list) {
-    s = store->list({q.status, q.type, q.limit, q.offset}, a.jobs, a.total);
+    std::optional<jobs::job> cursor;
+    if (!q.before.empty()) s = store->get(q.before, cursor);
+    if (s.ok() && !q.before.empty() && !cursor) {
+      a.result = job_answer::outcome::invalid;
+      a.message =
+          "field 'before' names no job (it may have been purged); page again from the "
+          "start, without 'before'";
+      return a;
+    }
+    if (s.ok()) s = store->list({q.status, q.type, q.limit, q.offset, q.before}, a.jobs, a.total);
   } else if (q.what == job_query::op::files) {
-    s = store->files({q.missing, q.under, q.limit, q.offset}, a.files, a.total);
+    s = store->files({q.missing, q.under, q.limit, q.offset, q.after}, a.files, a.total);
   } else if (q.what == job_query::op::library) {
     s = store->library(a.library);
   } else {

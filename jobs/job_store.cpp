@@ -80,10 +80,10 @@ struct job_store::statements {
                "UPDATE jobs SET status = 'cancelled', completed_at = ? "
                "WHERE id = ? AND status = 'queued'"),
         get(c, select(" FROM jobs WHERE id = ?")),
-        list_matching(c,
-                      select(" FROM jobs WHERE (?1 IS NULL OR status = ?1) AND "
-                             "(?2 IS NULL OR job_type = ?2) ORDER BY created_at DESC, rowid DESC "
-                             "LIMIT ?3 OFFSET ?4")),
+        list_matching(c, select(" FROM jobs WHERE (?1 IS NULL OR status = ?1) AND "
+                                "(?2 IS NULL OR job_type = ?2) AND (?5 IS NULL OR (created_at, "
+                                "rowid) < (SELECT created_at, rowid FROM jobs WHERE id = ?5)) "
+                                "ORDER BY created_at DESC, rowid DESC LIMIT ?3 OFFSET ?4")),
         count_matching(c,
                        "SELECT count(*) FROM jobs WHERE (?1 IS NULL OR status = ?1) AND "
                        "(?2 IS NULL OR job_type = ?2)"),
@@ -116,7 +116,7 @@ struct job_store::statements {
         files_page(c,
                    "SELECT path, size, modified_at, missing, missing_since, scanned_at FROM files "
                    "WHERE (?1 IS NULL OR missing = ?1) AND (?2 IS NULL OR (path > ?2 AND path < "
-                   "?3)) ORDER BY path LIMIT ?4 OFFSET ?5"),
+                   "?3)) AND (?6 IS NULL OR path > ?6) ORDER BY path LIMIT ?4 OFFSET ?5"),
         files_count(c,
                     "SELECT count(*) FROM files WHERE (?1 IS NULL OR missing = ?1) AND (?2 IS "
                     "NULL OR (path > ?2 AND path < ?3))"),
@@ -300,7 +300,8 @@ db::status job_store::files(const files_filter& f, std::vector<file_row>& out, l
   };
   auto& s = bind_filter(st_->files_page.reset())
                 .bind(4, static_cast<long long>(f.limit))
-                .bind(5, f.offset);
+                .bind(5, f.offset)
+                .bind(6, f.after);
   int rc;
   while ((rc = s.step()) == SQLITE_ROW)
     out.push_back({s.column_text(0), s.column_int(1), s.column_text(2), s.column_int(3) != 0,
@@ -405,7 +406,8 @@ db::status job_store::list(const list_filter& f, std::vector<job>& out, long lon
                 .bind(1, or_null(f.status))
                 .bind(2, or_null(f.type))
                 .bind(3, static_cast<long long>(f.limit))
-                .bind(4, f.offset);
+                .bind(4, f.offset)
+                .bind(5, or_null(f.before));
   int rc;
   while ((rc = s.step()) == SQLITE_ROW) out.push_back(read_job(s));
   if (rc != SQLITE_DONE) return s.failure(rc, "cannot list jobs");

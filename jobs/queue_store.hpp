@@ -70,6 +70,9 @@ class queue_store {
     std::string type;
     int limit = 100;
     long long offset = 0;
+    /// Keyset paging: only the jobs older than this one (the last of the previous page); an
+    /// index lookup however deep the page, where `offset` skips rows one by one.
+    std::string before;
   };
   /// Jobs matching the filter, newest first, `limit` of them after skipping `offset`; `total`
   /// counts every match (the whole match, not the page).
@@ -90,6 +93,8 @@ class queue_store {
     std::string under;
     int limit = 100;
     long long offset = 0;
+    /// Keyset paging: only the paths after this one (the last of the previous page).
+    std::optional<std::string> after;
   };
   virtual db::status files(const files_filter& filter, std::vector<file_row>& out,
                            long long& total) = 0;

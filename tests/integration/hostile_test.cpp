@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
@@ -14,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "tests/support/big_tree.hpp"
 #include "tests/support/daemon.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/jobs_client.hpp"
@@ -316,5 +318,68 @@ TEST_CASE(
         return r && r->status == 200;
       },
       3s));
+  CHECK(d.stop(SIGTERM) == 0);
+}
+
+TEST_CASE("eight clients paging at offset 999,000 do not hold up other reads; keyset pages",
+          "[hostile][api][slow]") {
+  daemon_process d;
+  REQUIRE(d.start_ready());
+  REQUIRE(d.stop(SIGTERM) == 0);
+  // A library of 1,000,000 files, written straight into the database.
+  exec_db(d.db_path(),
+          "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 999999) "
+          "INSERT INTO files (path, size, modified_at, mtime_ns, extension, scanned_at) "
+          "SELECT printf('/media/show %03d/episode %07d.mkv', i / 1000, i), i, "
+          "'2026-01-01T00:00:00Z', i, 'mkv', '2026-01-01T00:00:00Z' FROM n");
+  REQUIRE(d.start_ready({}, {{"VPO_SERVER_RATE_LIMIT_ENABLED", "false"}}));
+
+  // Keyset pages: next_after is the cursor, and a page after it continues in order.
+  auto first = json::parse(http_get(d.port(), "/api/files?limit=2")->body);
+  REQUIRE(first["files"].size() == 2);
+  CHECK(first["total"] == 1000000);
+  REQUIRE(first["next_after"].is_string());
+  auto next = json::parse(
+      http_get(d.port(), "/api/files?limit=2&after=" + first["next_after"].get<std::string>())
+          ->body);
+  REQUIRE(next["files"].size() == 2);
+  CHECK(next["files"][0]["path"] == "/media/show 000/episode 0000002.mkv");
+  auto deep_key = json::parse(
+      http_get(d.port(), "/api/files?limit=1&after=%2Fmedia%2Fshow%20999%2Fepisode%200999998.mkv")
+          ->body);
+  REQUIRE(deep_key["files"].size() == 1);
+  CHECK(deep_key["files"][0]["path"] == "/media/show 999/episode 0999999.mkv");
+  CHECK(deep_key["next_after"].is_string());  // full page (of 1): a cursor, to an empty page
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> deep_pages{0};
+  std::vector<std::thread> deep;
+  for (int i = 0; i < 8; ++i)
+    deep.emplace_back([&] {
+      http_connection c(d.port());
+      while (!stop) {
+        auto r = c.request("GET", "/api/files?limit=100&offset=999000");
+        if (!r || r->status != 200) break;
+        ++deep_pages;
+      }
+    });
+  // Before: every other read waited behind the deep ones (0.6-1.1 s on one reader).
+  REQUIRE(eventually([&] { return deep_pages.load() >= 8; }, 30s));
+  http_connection c(d.port());
+  std::chrono::duration<double> worst{0};
+  for (int i = 0; i < 20; ++i) {
+    auto t0 = std::chrono::steady_clock::now();
+    auto r = c.request("GET", "/api/jobs?limit=5");
+    auto took = std::chrono::steady_clock::now() - t0;
+    REQUIRE(r);
+    CHECK(r->status == 200);
+    worst = std::max<std::chrono::duration<double>>(worst, took);
+    std::this_thread::sleep_for(50ms);
+  }
+  stop = true;
+  for (auto& t : deep) t.join();
+  INFO("worst /api/jobs during deep paging: " << worst.count() * 1000 << " ms; deep pages "
+                                              << deep_pages.load());
+  CHECK(worst < 300ms);
   CHECK(d.stop(SIGTERM) == 0);
 }

@@ -271,22 +271,31 @@ TEST_CASE("list filters by status, limits, and counts the whole match", "[job_st
   REQUIRE(f.store->claim_next(1, c).ok());
   std::vector<jobs::job> out;
   long long total = 0;
-  REQUIRE(f.store->list({"queued", "", 2, 0}, out, total).ok());
+  REQUIRE(f.store->list({"queued", "", 2, 0, ""}, out, total).ok());
   CHECK(out.size() == 2);
   CHECK(total == 4);
-  REQUIRE(f.store->list({"", "", 100, 0}, out, total).ok());
+  REQUIRE(f.store->list({"", "", 100, 0, ""}, out, total).ok());
   CHECK(out.size() == 5);
   CHECK(total == 5);
   // Pages: newest first, `offset` skips, `total` counts the whole match.
   std::vector<jobs::job> page1, page2, all;
-  REQUIRE(f.store->list({"", "scan", 3, 0}, page1, total).ok());
-  REQUIRE(f.store->list({"", "scan", 3, 3}, page2, total).ok());
-  REQUIRE(f.store->list({"", "", 100, 0}, all, total).ok());
+  REQUIRE(f.store->list({"", "scan", 3, 0, ""}, page1, total).ok());
+  REQUIRE(f.store->list({"", "scan", 3, 3, ""}, page2, total).ok());
+  REQUIRE(f.store->list({"", "", 100, 0, ""}, all, total).ok());
   REQUIRE(page1.size() == 3);
   REQUIRE(page2.size() == 2);
   CHECK(total == 5);
   for (std::size_t i = 0; i < 5; ++i) CHECK((i < 3 ? page1[i] : page2[i - 3]).id == all[i].id);
-  REQUIRE(f.store->list({"", "transcode", 100, 0}, out, total).ok());
+  // Keyset paging: the jobs older than the previous page's last, the same pages as offsets.
+  std::vector<jobs::job> keyset;
+  REQUIRE(f.store->list({"", "scan", 3, 0, page1.back().id}, keyset, total).ok());
+  REQUIRE(keyset.size() == 2);
+  CHECK(keyset[0].id == page2[0].id);
+  CHECK(keyset[1].id == page2[1].id);
+  CHECK(total == 5);  // still the whole match
+  REQUIRE(f.store->list({"", "", 100, 0, all.back().id}, keyset, total).ok());
+  CHECK(keyset.empty());
+  REQUIRE(f.store->list({"", "transcode", 100, 0, ""}, out, total).ok());
   CHECK(out.empty());
   CHECK(total == 0);
   jobs::job_store::status_counts n;
@@ -470,20 +479,29 @@ TEST_CASE("files and library read the files table by path, filter and page", "[j
   REQUIRE(f.store->apply_scan_batch(b, marked).ok());
   std::vector<jobs::file_row> rows;
   long long total = 0;
-  REQUIRE(f.store->files({std::nullopt, "/m/a", 100, 0}, rows, total).ok());
+  REQUIRE(f.store->files({std::nullopt, "/m/a", 100, 0, std::nullopt}, rows, total).ok());
   CHECK(total == 2);  // not /m/ab
   REQUIRE(rows.size() == 2);
   CHECK(rows[0].path == "/m/a/1.mkv");
   CHECK(rows[1].path == "/m/a/sub/2.mp4");
-  REQUIRE(f.store->files({true, "", 100, 0}, rows, total).ok());
+  REQUIRE(f.store->files({true, "", 100, 0, std::nullopt}, rows, total).ok());
   CHECK(total == 1);
   REQUIRE(rows.size() == 1);
   CHECK(rows[0].missing);
   CHECK(rows[0].missing_since);
-  REQUIRE(f.store->files({false, "", 1, 1}, rows, total).ok());
+  REQUIRE(f.store->files({false, "", 1, 1, std::nullopt}, rows, total).ok());
   CHECK(total == 3);
   REQUIRE(rows.size() == 1);
   CHECK(rows[0].path == "/m/a/sub/2.mp4");
+  // Keyset paging: the paths after the previous page's last.
+  REQUIRE(f.store->files({false, "", 1, 0, std::string("/m/a/1.mkv")}, rows, total).ok());
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0].path == "/m/a/sub/2.mp4");
+  CHECK(total == 3);
+  REQUIRE(f.store->files({std::nullopt, "/m", 100, 0, std::string("/m/a/sub/2.mp4")}, rows, total)
+              .ok());
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0].path == "/m/ab/3.mkv");
   jobs::library_totals lib;
   REQUIRE(f.store->library(lib).ok());
   CHECK(lib.files == 4);
