@@ -2,9 +2,12 @@
 // file descriptors, threads, and error counts over time. Not in CI (`make soak`, an hour by
 // default). Load: probes and /metrics every 100 ms; job list, submit, get and cancel every
 // 200 ms; a scan of a 20 000-file tree every 10 s (every third cancelled while it runs);
-// SIGHUP and stray signals every 30 s; a drain and restart every 5 minutes.
+// SIGHUP and stray signals every 30 s; a drain and restart every 5 minutes. Hostile clients
+// (issue 19): a page at offset 15,000 and a keyset page every 200 ms, and every 30 s 50 slow
+// readers that pipeline 20 requests for 1,000 files each and never read, held for 30 s.
 // Usage: vpo_soak [minutes, default 60]
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -12,6 +15,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -56,10 +60,12 @@ int main(int argc, char** argv) {
   ensure_tree(tree, 20000);
   daemon_process d;
   const std::vector<std::string> args = {"--workers", "2", "--log-level", "warning"};
+  // The soak's own requests are far over the default rate limit (120 reads a minute).
+  const std::map<std::string, std::string> env = {{"VPO_SERVER_RATE_LIMIT_ENABLED", "false"}};
   // Warnings and errors only (an hour of info records would be the soak's own leak): ready is
   // when /health answers 200.
   auto start_ready = [&] {
-    d.start(args);
+    d.start(args, env);
     return eventually(
         [&] {
           auto h = http_get(d.port(), "/health");
@@ -77,6 +83,11 @@ int main(int argc, char** argv) {
        next_restart = start + 5min;
   long rss_min = 1L << 40, rss_max = 0, fds_max = 0, threads_max = 0;
   std::string running_scan;
+  std::string cursor;             // keyset paging through the library
+  std::vector<int> slow_readers;  // connections that never read their answers
+  std::string pipelined;
+  for (int i = 0; i < 20; ++i)
+    pipelined += "GET /api/files?limit=1000 HTTP/1.1\r\nHost: soak\r\n\r\n";
   std::printf("%8s %9s %6s %8s %9s %11s %7s %6s %9s\n", "minute", "rss_kib", "fds", "threads",
               "requests", "unexpected", "failed", "scans", "restarts");
   auto expect = [&](const std::optional<http_reply>& r, std::initializer_list<int> ok) {
@@ -107,6 +118,14 @@ int main(int argc, char** argv) {
         expect(h.request("POST", "/api/jobs/" + id + "/cancel"), {200, 202, 409});
         ++c.cancels;
       }
+      // Deep paging (the deep reader) and keyset paging (an index lookup).
+      expect(h.request("GET", "/api/files?limit=100&offset=15000"), {200});
+      auto k =
+          h.request("GET", "/api/files?limit=100" + (cursor.empty() ? "" : "&after=" + cursor));
+      if (expect(k, {200})) {
+        auto next = json::parse(k->body)["next_after"];
+        cursor = next.is_string() ? next.get<std::string>() : "";
+      }
     }
     if (now >= next_scan) {
       next_scan = now + 10s;
@@ -126,9 +145,20 @@ int main(int argc, char** argv) {
     if (now >= next_signal) {
       next_signal = now + 30s;
       for (int s : {SIGHUP, SIGUSR1, SIGALRM}) d.proc().signal(s);
+      for (int fd : slow_readers) ::close(fd);
+      slow_readers.clear();
+      for (int i = 0; i < 50; ++i) {
+        int fd = tiny_window_connection(port);
+        if (fd < 0) continue;
+        if (::send(fd, pipelined.data(), pipelined.size(), MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+        }
+        slow_readers.push_back(fd);
+      }
     }
     if (now >= next_restart) {
       next_restart = now + 5min;
+      for (int fd : slow_readers) ::close(fd);
+      slow_readers.clear();
       auto code = d.stop(SIGTERM, 60s);
       if (code != 0) {
         std::fprintf(stderr, "drain exited %d\n%s", code.value_or(-1), d.proc().err().c_str());

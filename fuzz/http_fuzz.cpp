@@ -39,6 +39,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (auto answer = net::read_error_response(ec)) fuzz::check_response(*answer);
     return 0;
   }
+  // The session refuses a folded header block before Beast sees it, and header rules after.
+  std::string_view raw(reinterpret_cast<const char*>(data), size);
+  if (auto end = raw.find("\r\n\r\n");
+      end != std::string_view::npos && net::has_obs_fold(raw.substr(0, end + 2)))
+    return 0;
+  if (parser.is_header_done()) {
+    if (auto refused = net::header_rule_violation(parser.get())) {
+      fuzz::check_response(*refused);
+      return 0;
+    }
+    // What passed the rules is framed one way only: at most one exact "chunked".
+    auto te = parser.get().count(http::field::transfer_encoding);
+    if (te > 1) fuzz::violated("two Transfer-Encoding headers passed", std::string(raw));
+  }
   if (!parser.is_done()) return 0;  // incomplete: the session would wait (then time out)
   net::http_request r = net::to_http_request(parser.get());
   net::route rt = net::match(r.method, r.path);

@@ -11,7 +11,7 @@ mkdir -p "$build/artifacts"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 status=0
-for target in http_fuzz jobs_body_fuzz config_fuzz; do
+for target in http_fuzz jobs_body_fuzz config_fuzz client_answer_fuzz config_file_fuzz; do
   mkdir -p "$build/corpus/$target"
   echo "== $target: ${seconds}s"
   if ! "$build/$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \

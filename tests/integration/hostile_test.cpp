@@ -142,22 +142,6 @@ bool enough_descriptors(rlim_t need) {
   return setrlimit(RLIMIT_NOFILE, &rl) == 0;
 }
 
-// A socket connected to 127.0.0.1:port that reads at most a few KiB before its window closes.
-int tiny_window_connection(std::uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  int small = 4096;
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
 // The daemon's resident memory, and its peak, in MiB (from /proc).
 std::pair<long, long> rss_mib(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");

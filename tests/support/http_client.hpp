@@ -61,6 +61,10 @@ class listener {
   std::uint16_t port_ = 0;
 };
 
+/// A socket connected to 127.0.0.1:port whose receive window is a few KiB: a client that sends
+/// requests and never reads the answers fills it at once. -1 when the connect fails.
+int tiny_window_connection(std::uint16_t port);
+
 /// A TCP port on 127.0.0.1 that was free a moment ago.
 std::uint16_t free_port();
 
