@@ -305,7 +305,7 @@ TEST_CASE(
   CHECK(d.stop(SIGTERM) == 0);
 }
 
-TEST_CASE("eight clients paging at offset 999,000 do not hold up other reads; keyset pages",
+TEST_CASE("eight clients paging at offset 999,000 do not hold up other reads, and keyset pages",
           "[hostile][api][slow]") {
   daemon_process d;
   REQUIRE(d.start_ready());
