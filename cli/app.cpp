@@ -153,7 +153,9 @@ void add_client_common(CLI::App& cmd, client::options& o) {
                  "server.port]")
       ->type_name("URL");
   cmd.add_flag("--json", o.json, "Print the API's JSON unchanged instead of a table");
-  cmd.add_option("--timeout", o.timeout, "Seconds to wait for each answer [default: 5]")
+  cmd.add_option(
+         "--timeout", o.timeout,
+         "Seconds to wait for each answer; scan --wait gives up after 12 times this [default: 5]")
       ->type_name("SECONDS");
   cmd.footer(client_footer);
 }

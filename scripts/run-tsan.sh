@@ -20,7 +20,7 @@ mkdir -p "$reports"
 export TSAN_OPTIONS="log_path=$reports/tsan second_deadlock_stack=1 history_size=4 die_after_fork=0 suppressions=$PWD/tests/tsan.supp"
 status=0
 "$build/vpo_unit_tests" "[actors],[store],[coordinator],[db_health],[signals],[logging],[scan]" || status=1
-"$build/vpo_integration_tests" "[shutdown]~[scale],[jobs]~[scale],[reload]" || status=1
+"$build/vpo_integration_tests" "[shutdown]~[scale],[jobs]~[scale],[reload],[hostile]~[slow]" || status=1
 if compgen -G "$reports/tsan*" >/dev/null; then
   echo "ThreadSanitizer reports:" >&2
   for f in "$reports"/tsan*; do

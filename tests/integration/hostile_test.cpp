@@ -26,6 +26,12 @@ using nlohmann::json;
 
 namespace {
 
+#ifdef VPO_SANITIZED_BUILD
+constexpr bool sanitized_build = true;
+#else
+constexpr bool sanitized_build = false;
+#endif
+
 // A JSON object of `n` distinct keys (80,000 is about 1 MB: under the body limit).
 std::string many_keys(int n) {
   std::string body = "{";
@@ -186,6 +192,9 @@ TEST_CASE("1,030 clients that ask for big answers and never read them are cut of
   CHECK(readers.size() == 1030);
   // Another client gets its answer within seconds (before: 503 TOO_MANY_CONNECTIONS for 65 s
   // and more), and the daemon's memory stays bounded (before: 433 MB).
+  // An unoptimized ASan build renders each 300 KB answer ~10x slower and keeps freed memory in
+  // its quarantine: there the bound is wider and memory is not judged (release: 1.6 s, 68 MiB).
+  const auto limit = sanitized_build ? 60s : 10s;
   auto started = std::chrono::steady_clock::now();
   bool served = eventually(
       [&] {
@@ -193,14 +202,18 @@ TEST_CASE("1,030 clients that ask for big answers and never read them are cut of
         auto r = c.request("GET", "/api/jobs?limit=1");
         return r && r->status == 200;
       },
-      20s);
-  auto waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  INFO("served after " << waited << " s");
+      limit + 10s);
+  auto waited = std::chrono::steady_clock::now() - started;
+  INFO("served after " << std::chrono::duration<double>(waited).count() << " s");
   CHECK(served);
-  CHECK(waited < 10.0);
+  CHECK(waited < limit);
   auto [rss, peak] = rss_mib(d.proc().pid());
   INFO("RSS " << rss << " MiB, peak " << peak << " MiB");
-  CHECK(peak < 200);
+  if (sanitized_build)
+    WARN("memory not judged under AddressSanitizer (its quarantine holds freed memory): peak "
+         << peak << " MiB");
+  else
+    CHECK(peak < 200);
   for (int fd : readers) ::close(fd);
   auto h = http_get(d.port(), "/health");
   REQUIRE(h);
