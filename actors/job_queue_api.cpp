@@ -225,7 +225,9 @@ caf::response_promise on_read(queue* self, const job_query& q) {
   }
   reader_actor r = pick == 0 ? st.reader : st.extra_readers[pick - 1];
   ++st.reads_in_progress[pick];
-  self->request(r, caf::infinite, q)
+  // The HTTP server answers the client at its own 30 s deadline; this one frees the reader's
+  // count if a read never comes back (a hung file system).
+  self->request(r, 30s, q)
       .then(
           [=](job_answer& a) mutable {
             --self->state.reads_in_progress[pick];
