@@ -8,7 +8,7 @@ FUZZ_SECONDS ?= 60
 
 SOAK_MINUTES ?= 60
 
-.PHONY: serve test sanitize fuzz tsan check-all soak build deps bench format clean package
+.PHONY: serve test test-fast sanitize fuzz tsan check-all soak build deps bench format clean package
 
 serve: build
 	$(BUILD_DIR)/vpo serve
@@ -17,6 +17,12 @@ test: deps
 	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release -DVPO_WERROR=ON -DCMAKE_INSTALL_PREFIX=/usr $(CMAKE_FLAGS)
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 	cd $(BUILD_DIR) && ctest --output-on-failure --timeout 120 -j $(JOBS)
+
+# The unit tests only (CTest label `fast`, well under a minute): the quick loop while developing.
+test-fast: deps
+	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release -DVPO_WERROR=ON -DCMAKE_INSTALL_PREFIX=/usr $(CMAKE_FLAGS)
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+	cd $(BUILD_DIR) && ctest --output-on-failure --timeout 120 -j $(JOBS) -L fast
 
 # The whole suite under AddressSanitizer + UBSan (Debug); leaks and UB fail the run.
 sanitize: deps

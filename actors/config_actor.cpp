@@ -12,8 +12,8 @@
 #include "logging/formatter.hpp"
 #include "logging/log.hpp"
 #include "logging/setup.hpp"
-#include "net/signals.hpp"
-#include "net/systemd_notify.hpp"
+#include "os/signals.hpp"
+#include "os/systemd_notify.hpp"
 
 namespace vpo::actors {
 namespace {
@@ -36,7 +36,7 @@ void reload(config_actor* self);
 
 void finish(config_actor* self) {
   auto& st = self->state;
-  net::systemd::ready();
+  os::systemd::ready();
   st.reloading = false;
   if (std::exchange(st.again, false)) reload(self);
 }
@@ -82,7 +82,7 @@ void apply(config_actor* self, const config::settings& next,
 void reload(config_actor* self) {
   auto& st = self->state;
   st.reloading = true;
-  net::systemd::reloading();
+  os::systemd::reloading();
   config::loaded_config loaded = config::load(st.input);
   for (const auto& w : loaded.warnings) st.log.warn(w.message, {{"key", w.key}});
   if (!loaded.errors.empty()) {

@@ -10,7 +10,7 @@
 #include "logging/log.hpp"
 #include "net/rate_limit.hpp"
 #include "net/server.hpp"
-#include "net/systemd_notify.hpp"
+#include "os/systemd_notify.hpp"
 
 namespace vpo::actors {
 namespace {
@@ -96,7 +96,7 @@ init_result on_init(gateway* self) {
   st.server = std::make_unique<net::server>(make_hooks(self), opts);
   // Socket activation (vpo.socket): the listening socket comes from systemd, so connections made
   // while the service restarts wait in its queue instead of being refused.
-  auto fds = net::systemd::listen_fds();
+  auto fds = os::systemd::listen_fds();
   std::string err = fds.empty() ? st.server->listen(st.options.bind, st.options.port)
                                 : st.server->adopt(fds.front());
   if (fds.size() > 1)
@@ -145,7 +145,7 @@ void update_status(gateway* self) {
   }
   if (text == st.last_status) return;
   st.last_status = text;
-  net::systemd::status(text);
+  os::systemd::status(text);
 }
 
 // The watchdog and the drain's countdown. WATCHDOG=1 goes out only when both this actor (the
@@ -169,7 +169,7 @@ void on_tick(gateway* self) {
     // happens: systemd need not kill it before (a unit's TimeoutStopSec may be shorter).
     auto left = st.snapshot.drain_deadline - std::chrono::steady_clock::now();
     if (left > std::chrono::steady_clock::duration::zero())
-      net::systemd::extend_timeout(
+      os::systemd::extend_timeout(
           std::chrono::duration_cast<std::chrono::microseconds>(left + std::chrono::seconds(3)));
   }
   auto every = std::chrono::duration_cast<std::chrono::milliseconds>(st.watchdog);
@@ -257,7 +257,7 @@ void on_api(gateway* self, http_call& call) {
     return reply(std::move(res));
   }
   if (st.options.auth_token &&
-      !bearer_matches(call.request.authorization, *st.options.auth_token)) {
+      !api::bearer_matches(call.request.authorization, *st.options.auth_token)) {
     auto res = net::json_error(401, "UNAUTHORIZED",
                                "missing or wrong bearer token (Authorization: Bearer <token>)");
     res.headers.emplace_back("WWW-Authenticate", "Bearer");
@@ -287,11 +287,11 @@ void on_api(gateway* self, http_call& call) {
     res.headers.emplace_back("Retry-After", "2");
     return reply(std::move(res));
   }
-  auto parsed = parse_job_request(call.request);
+  auto parsed = api::parse_job_request(call.request);
   if (auto* res = std::get_if<net::http_response>(&parsed)) return reply(std::move(*res));
   auto query = std::get<job_query>(std::move(parsed));
   self->request(st.jobs, std::chrono::seconds(5), query)
-      .then([=](const job_answer& a) { reply(render_job_answer(query, a)); },
+      .then([=](const job_answer& a) { reply(api::render_job_answer(query, a)); },
             [=](caf::error& err) {
               reply(net::json_error(503, "UNAVAILABLE",
                                     "the job queue did not answer: " + self->system().render(err)));
@@ -308,7 +308,7 @@ caf::behavior gateway_impl(gateway* self, http_gateway_options options, caf::act
       [=](ready_atom) {
         self->state.snapshot.ready = true;
         publish(self);
-        self->state.watchdog = net::systemd::watchdog_interval();
+        self->state.watchdog = os::systemd::watchdog_interval();
         start_ticking(self);
         update_status(self);
         return caf::ok_atom::value;
@@ -319,7 +319,7 @@ caf::behavior gateway_impl(gateway* self, http_gateway_options options, caf::act
         self->state.snapshot.reload = s;
         if (self->state.server) publish(self);
       },
-      [=](alive_atom) { net::systemd::watchdog(); },
+      [=](alive_atom) { os::systemd::watchdog(); },
       [=](const db_status& s) {
         self->state.snapshot.database_connected = s.connected;
         self->state.snapshot.database_reason = s.reason;

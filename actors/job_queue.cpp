@@ -113,7 +113,7 @@ void resize(queue* self, std::int32_t wanted) {
 }
 
 // Counts come from the reader after each change; one request at a time, coalesced.
-job_counts counts_of(queue* self, const jobs::queue_store::status_counts& n) {
+job_counts counts_of(queue* self, const store::queue_store::status_counts& n) {
   auto& s = self->state;
   return {n.queued,   n.running,       n.completed,
           n.failed,   n.cancelled,     static_cast<std::int32_t>(active(self)),
@@ -129,7 +129,7 @@ void publish_counts(queue* self) {
   st.counting = true;
   self->request(st.reader, 5s, count_atom::value)
       .then(
-          [=](const jobs::queue_store::status_counts& n) {
+          [=](const store::queue_store::status_counts& n) {
             auto& s = self->state;
             job_counts c = counts_of(self, n);
             for (auto& sub : s.subscribers) self->send(sub, c);
@@ -524,7 +524,7 @@ caf::behavior queue_impl(queue* self, job_queue_options options) {
         auto rp = self->make_response_promise();
         self->request(self->state.reader, 1s, count_atom::value)
             .then(
-                [=](const jobs::queue_store::status_counts& n) mutable {
+                [=](const store::queue_store::status_counts& n) mutable {
                   self->send(sub, counts_of(self, n));
                   rp.deliver(caf::ok_atom::value);
                 },

@@ -227,17 +227,16 @@ caf::response_promise on_read(queue* self, const job_query& q) {
   ++st.reads_in_progress[pick];
   // The HTTP server answers the client at its own 30 s deadline; this one frees the reader's
   // count if a read never comes back (a hung file system).
-  self->request(r, 30s, q)
-      .then(
-          [=](job_answer& a) mutable {
-            --self->state.reads_in_progress[pick];
-            rp.deliver(std::move(a));
-          },
-          [=](caf::error& e) mutable {
-            --self->state.reads_in_progress[pick];
-            answer(rp, unavailable("DATABASE_UNAVAILABLE",
-                                   "the library's reader failed: " + self->system().render(e)));
-          });
+  self->request(r, 30s, q).then(
+      [=](job_answer& a) mutable {
+        --self->state.reads_in_progress[pick];
+        rp.deliver(std::move(a));
+      },
+      [=](caf::error& e) mutable {
+        --self->state.reads_in_progress[pick];
+        answer(rp, unavailable("DATABASE_UNAVAILABLE",
+                               "the library's reader failed: " + self->system().render(e)));
+      });
   return rp;
 }
 

@@ -13,15 +13,19 @@
 #include <string>
 #include <vector>
 
-#include "actors/jobs_api.hpp"
+#include "api/jobs_api.hpp"
 #include "config/settings.hpp"
 #include "jobs/job.hpp"
-#include "jobs/queue_store.hpp"
 #include "jobs/scan_batch.hpp"
 #include "net/health.hpp"
 #include "net/http_types.hpp"
+#include "store/queue_store.hpp"
 
 namespace vpo::actors {
+
+// The jobs API's query and answer (api/jobs_api.hpp) travel between the gateway and job_queue.
+using api::job_answer;
+using api::job_query;
 
 // ---- common: lifecycle ------------------------------------------------------------------
 using init_atom = caf::atom_constant<caf::atom("init")>;    ///< start-up step; replies init_result
@@ -201,9 +205,11 @@ using store_actor =
                      caf::replies_to<store_op>::with<store_reply>,
                      caf::replies_to<jobs::scan_batch>::with<batch_ack>, caf::reacts_to<db_status>>;
 /// The API's reader (actors/store.hpp).
-using reader_actor = caf::typed_actor<
-    caf::replies_to<init_atom>::with<init_result>, caf::replies_to<job_query>::with<job_answer>,
-    caf::replies_to<count_atom>::with<jobs::queue_store::status_counts>, caf::reacts_to<db_status>>;
+using reader_actor =
+    caf::typed_actor<caf::replies_to<init_atom>::with<init_result>,
+                     caf::replies_to<job_query>::with<job_answer>,
+                     caf::replies_to<count_atom>::with<store::queue_store::status_counts>,
+                     caf::reacts_to<db_status>>;
 
 // ---- shutdown_coordinator ----------------------------------------------------------------
 using drain_atom = caf::atom_constant<caf::atom("drain")>;  ///< + int64 ms left; replies drained
@@ -261,10 +267,10 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vpo::config::settings)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vpo::actors::config_update)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vpo::net::reload_status)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vpo::actors::run_job)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vpo::actors::job_query)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vpo::actors::job_answer)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vpo::api::job_query)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vpo::api::job_answer)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vpo::actors::store_op)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vpo::actors::store_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vpo::actors::store_recovery)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vpo::jobs::scan_batch)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vpo::jobs::queue_store::status_counts)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vpo::store::queue_store::status_counts)

@@ -12,8 +12,8 @@
 #include "actors/messages.hpp"
 #include "actors/unexpected.hpp"
 #include "logging/log.hpp"
-#include "net/signals.hpp"
-#include "net/systemd_notify.hpp"
+#include "os/signals.hpp"
+#include "os/systemd_notify.hpp"
 
 namespace vpo::actors {
 namespace {
@@ -51,7 +51,7 @@ void finish(coordinator* self) {
   st.finished = true;
   shutdown_report r;
   r.exit_code = st.forcing ? 128 + st.exit_signal : 0;
-  r.reason = net::signal_name(st.first.signo);
+  r.reason = os::signal_name(st.first.signo);
   r.sender_pid = st.first.sender_pid;
   r.sender_name = st.first.sender_name;
   r.duration_seconds = std::chrono::duration<double>(clock::now() - st.started).count();
@@ -91,7 +91,7 @@ void start_drain(coordinator* self, const signal_msg& sig) {
   st.exit_signal = sig.signo;
   st.started = clock::now();
   st.deadline = st.started + st.timeout;
-  net::systemd::stopping();
+  os::systemd::stopping();
   for (auto& p : st.participants) st.pending.emplace(p.address(), p);
   if (sig.signo == SIGQUIT) return force(self);
   self->delayed_send(self, st.timeout, deadline_atom::value);
@@ -128,7 +128,7 @@ void on_signal(coordinator* self, const signal_msg& sig) {
   auto& st = self->state;
   std::string who = "pid " + std::to_string(sig.sender_pid) +
                     (sig.sender_name.empty() ? "" : " (" + sig.sender_name + ")");
-  logging::fields ctx = {{"signal", net::signal_name(sig.signo)},
+  logging::fields ctx = {{"signal", os::signal_name(sig.signo)},
                          {"sender_pid", sig.sender_pid},
                          {"sender_name", sig.sender_name}};
   if (sig.signo == SIGHUP) {
@@ -143,7 +143,7 @@ void on_signal(coordinator* self, const signal_msg& sig) {
     if (sig.signo == SIGQUIT)
       st.log.warn("received SIGQUIT from " + who + ": forced stop now", ctx);
     else
-      st.log.info("received " + net::signal_name(sig.signo) + " from " + who +
+      st.log.info("received " + os::signal_name(sig.signo) + " from " + who +
                       ": draining, deadline in " + seconds_text(secs) + " s",
                   ctx);
     return start_drain(self, sig);
@@ -155,7 +155,7 @@ void on_signal(coordinator* self, const signal_msg& sig) {
   }
   double left = std::chrono::duration<double>(st.deadline - clock::now()).count();
   // Tenths: "0.4 s left", "12.3 s left".
-  st.log.info("received " + net::signal_name(sig.signo) + " from " + who + ": already draining, " +
+  st.log.info("received " + os::signal_name(sig.signo) + " from " + who + ": already draining, " +
                   seconds_text(std::round(std::max(0.0, left) * 10) / 10) + " s left",
               ctx);
 }

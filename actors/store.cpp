@@ -12,8 +12,8 @@
 #include "actors/messages.hpp"
 #include "actors/unexpected.hpp"
 #include "db/library.hpp"
-#include "jobs/job_store.hpp"
 #include "logging/log.hpp"
+#include "store/job_store.hpp"
 
 namespace vpo::actors {
 namespace {
@@ -22,7 +22,7 @@ namespace {
 struct db_handle {
   std::string path;
   db::connection conn;
-  std::unique_ptr<jobs::queue_store> store;  // finalized before conn closes (reset first)
+  std::unique_ptr<store::queue_store> store;  // finalized before conn closes (reset first)
   bool connected = true;
 
   // `check_schema`: prepare every statement now (the writer, before its first write); the
@@ -34,7 +34,7 @@ struct db_handle {
     auto s = db::open_library(path, db::open_mode::existing_only, 5000, fresh, id);
     if (!s.ok()) return s;
     conn = std::move(fresh);
-    auto js = std::make_unique<jobs::job_store>(conn);
+    auto js = std::make_unique<store::job_store>(conn);
     if (check_schema)
       if (auto p = js->prepared(); !p.ok()) return p;
     store = std::move(js);
@@ -136,7 +136,7 @@ store_recovery on_store_init(store_ptr self, int max_attempts) {
   store_recovery out;
   db::status s = st.db.open(true);
   if (s.ok()) {
-    jobs::queue_store::recovery rec;
+    store::queue_store::recovery rec;
     s = st.db.store->recover(max_attempts, rec);
     out.requeued = std::move(rec.requeued);
     out.failed = std::move(rec.failed);
@@ -229,8 +229,8 @@ reader_actor::behavior_type reader_impl(reader_ptr self, std::string path) {
         return init_result{s.ok(), s.ok() ? "" : "job reader: " + s.error + ". " + db::fix_hint(s)};
       },
       [=](const job_query& q) -> job_answer { return on_read(self->state, q); },
-      [=](count_atom) -> caf::result<jobs::queue_store::status_counts> {
-        jobs::queue_store::status_counts n;
+      [=](count_atom) -> caf::result<store::queue_store::status_counts> {
+        store::queue_store::status_counts n;
         auto* store = self->state.db.store.get();
         db::status s = store ? store->counts(n) : not_open();
         if (!s.ok()) return caf::sec::runtime_error;

@@ -9,7 +9,7 @@
 namespace vpo::actors {
 
 /// Detached. The only actor that writes the library database (jobs and files), through a
-/// jobs::queue_store. `init_atom, int max_attempts` opens its connection and recovers jobs left
+/// store::queue_store. `init_atom, int max_attempts` opens its connection and recovers jobs left
 /// running by a dead process (replies store_recovery); `store_op` (job transitions, sent with
 /// high priority) replies store_reply; `jobs::scan_batch` (normal priority) is applied in one
 /// short transaction and replies batch_ack. So a transition waits for at most one batch, and no
@@ -17,7 +17,7 @@ namespace vpo::actors {
 store_actor spawn_store(caf::actor_system& sys, std::string database_path);
 
 /// Detached. Answers the API's reads (`job_query` list/get -> job_answer) and `count_atom`
-/// (-> jobs::queue_store::status_counts) on its own connection: in WAL mode they never wait for
+/// (-> store::queue_store::status_counts) on its own connection: in WAL mode they never wait for
 /// a write. `init_atom` opens it (replies init_result).
 reader_actor spawn_reader(caf::actor_system& sys, std::string database_path);
 

@@ -14,8 +14,8 @@
 #include "actors/shutdown_coordinator.hpp"
 #include "actors/unexpected.hpp"
 #include "logging/log.hpp"
-#include "net/signals.hpp"
-#include "net/systemd_notify.hpp"
+#include "os/signals.hpp"
+#include "os/systemd_notify.hpp"
 
 namespace vpo::actors {
 namespace {
@@ -110,7 +110,7 @@ void become_ready(supervisor* self) {
             // From now on a SIGHUP reloads (the coordinator forwards it unless draining).
             self->send(self->state.config, subscribe_atom::value, self->state.gateway,
                        self->state.jobs);
-            net::systemd::ready();
+            os::systemd::ready();
             auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() -
                                                                             self->state.started);
             self->state.log.info("ready", {{"startup_ms", static_cast<long long>(ms.count())}});
@@ -188,11 +188,11 @@ void on_signal(supervisor* self, const signal_msg& sig) {
                 {{"signal", "SIGHUP"}, {"sender_pid", sig.sender_pid}});
     return;
   }
-  st.log.info("received " + net::signal_name(sig.signo) + " during start-up: stopping",
-              {{"signal", net::signal_name(sig.signo)}, {"sender_pid", sig.sender_pid}});
+  st.log.info("received " + os::signal_name(sig.signo) + " during start-up: stopping",
+              {{"signal", os::signal_name(sig.signo)}, {"sender_pid", sig.sender_pid}});
   shutdown_report r;
   r.exit_code = sig.signo == SIGQUIT ? 128 + SIGQUIT : 0;
-  r.reason = net::signal_name(sig.signo);
+  r.reason = os::signal_name(sig.signo);
   r.sender_pid = sig.sender_pid;
   r.sender_name = sig.sender_name;
   r.outcome = "stopped during start-up";

@@ -14,7 +14,7 @@
 #include "config/rules.hpp"
 #include "logging/log.hpp"
 #include "logging/setup.hpp"
-#include "net/signals.hpp"
+#include "os/signals.hpp"
 #include "version.hpp"
 
 namespace vpo::cli {
@@ -111,7 +111,7 @@ int run_serve_command(const serve_options& opts) {
 
   // Before the first thread starts (the log thread): every thread inherits the blocked mask,
   // so only the daemon's signal thread receives SIGTERM/SIGINT/SIGQUIT/SIGHUP.
-  if (!opts.check) net::block_daemon_signals();
+  if (!opts.check) os::block_daemon_signals();
   logging::setup(loaded.values.logging);
   logging::logger log("vpo.config");
   for (const auto& n : loaded.notes) log.info(n.message, {{"key", n.key}});

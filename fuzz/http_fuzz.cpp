@@ -5,7 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "actors/jobs_api.hpp"
+#include "api/jobs_api.hpp"
 #include "fuzz/fuzz_check.hpp"
 #include "net/health.hpp"
 #include "net/metrics.hpp"
@@ -76,7 +76,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case net::route_kind::livez:
       break;
     case net::route_kind::api: {
-      auto parsed = actors::parse_job_request(r);
+      auto parsed = api::parse_job_request(r);
       if (auto* res = std::get_if<net::http_response>(&parsed)) fuzz::check_response(*res);
       break;
     }

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include "actors/jobs_api.hpp"
+#include "api/jobs_api.hpp"
 #include "fuzz/fuzz_check.hpp"
 
 using namespace vpo;
@@ -18,12 +18,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string body = nl == std::string::npos ? "" : input.substr(nl + 1);
 
   net::http_request post{"POST", "/api/jobs", "/api/jobs", "", body, "", "fuzz", "127.0.0.1"};
-  auto created = actors::parse_job_request(post);
+  auto created = api::parse_job_request(post);
   if (auto* res = std::get_if<net::http_response>(&created)) {
     fuzz::check_response(*res);
   } else {
-    const auto& q = std::get<actors::job_query>(created);
-    if (q.what != actors::job_query::op::create) fuzz::violated("POST is not a create", body);
+    const auto& q = std::get<api::job_query>(created);
+    if (q.what != api::job_query::op::create) fuzz::violated("POST is not a create", body);
     if (q.spec.type != "scan") fuzz::violated("accepted type", q.spec.type);
     if (q.spec.path.empty() || q.spec.path[0] != '/') fuzz::violated("relative path", body);
     for (unsigned char c : q.spec.path)
@@ -32,15 +32,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   net::http_request list{"GET",  "/api/jobs?" + query, "/api/jobs", query, "", "",
                          "fuzz", "127.0.0.1"};
-  auto listed = actors::parse_job_request(list);
+  auto listed = api::parse_job_request(list);
   if (auto* res = std::get_if<net::http_response>(&listed)) fuzz::check_response(*res);
   net::http_request files{"GET",      "/api/files?" + query, "/api/files", query, "", "", "fuzz",
                           "127.0.0.1"};
-  auto filtered = actors::parse_job_request(files);
+  auto filtered = api::parse_job_request(files);
   if (auto* res = std::get_if<net::http_response>(&filtered)) {
     fuzz::check_response(*res);
   } else {
-    const auto& q = std::get<actors::job_query>(filtered);
+    const auto& q = std::get<api::job_query>(filtered);
     if (!q.under.empty() && q.under[0] != '/') fuzz::violated("relative under", query);
     for (unsigned char c : q.under)
       if (c < 0x20 || c == 0x7f) fuzz::violated("control character in under", query);
@@ -49,7 +49,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (const char* suffix : {"", "/cancel", "/retry"}) {
     std::string path = "/api/jobs/" + query + suffix;
     net::http_request one{*suffix ? "POST" : "GET", path, path, "", "", "", "fuzz", "127.0.0.1"};
-    auto parsed = actors::parse_job_request(one);
+    auto parsed = api::parse_job_request(one);
     if (auto* res = std::get_if<net::http_response>(&parsed)) fuzz::check_response(*res);
   }
   return 0;

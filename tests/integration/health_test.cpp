@@ -17,6 +17,7 @@
 #include "tests/support/big_tree.hpp"
 #include "tests/support/daemon.hpp"
 #include "tests/support/http_client.hpp"
+#include "tests/support/skip.hpp"
 
 using namespace vpo::test;
 using namespace std::chrono_literals;
@@ -230,7 +231,8 @@ TEST_CASE("at most 1024 concurrent connections: beyond them probes are answered,
           "[http]") {
   rlimit rl{};
   REQUIRE(getrlimit(RLIMIT_NOFILE, &rl) == 0);
-  if (rl.rlim_max < 1200) return;  // this machine cannot hold enough sockets for the test
+  if (rl.rlim_max < 1200)
+    VPO_SKIP("the open-file hard limit is below 1200, too low for 1,024 connections");
   rl.rlim_cur = rl.rlim_max;
   setrlimit(RLIMIT_NOFILE, &rl);
   daemon_process d;
@@ -493,12 +495,9 @@ TEST_CASE(
 
 TEST_CASE("a full disk: degraded with the reason, writes refused at once, recovery within 2 s",
           "[health]") {
-  if (::geteuid() != 0) return;  // a small file system of its own needs root (tmpfs)
+  if (::geteuid() != 0) VPO_SKIP("needs root, to mount a small tmpfs of its own");
   tmpfs_mount mnt("4m");
-  if (!mnt.ok()) {
-    WARN("cannot mount a tmpfs here: the full-disk case is not exercised");
-    return;
-  }
+  if (!mnt.ok()) VPO_SKIP("cannot mount a tmpfs here: the full-disk case is not exercised");
   const std::string& fs = mnt.path();
   daemon_process d;
   REQUIRE(d.start_ready({"--workers", "1", "--db", fs + "/library.db"}));

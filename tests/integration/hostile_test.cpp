@@ -19,6 +19,7 @@
 #include "tests/support/daemon.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/jobs_client.hpp"
+#include "tests/support/skip.hpp"
 
 using namespace vpo::test;
 using namespace std::chrono_literals;
@@ -164,10 +165,8 @@ std::pair<long, long> rss_mib(pid_t pid) {
 
 TEST_CASE("1,030 clients that ask for big answers and never read them are cut off, not served",
           "[hostile][http][slow]") {
-  if (!enough_descriptors(2400)) {
-    WARN("skipped: the open-file limit is below 2400, too low to hold 1,030 connections");
-    return;
-  }
+  if (!enough_descriptors(2400))
+    VPO_SKIP("the open-file limit is below 2400, too low to hold 1,030 connections");
   daemon_process d;
   REQUIRE(d.start_ready({}, {{"VPO_SERVER_RATE_LIMIT_ENABLED", "false"}}));
   // 1,000 files with long names: a page of them is a ~300 KB answer.
@@ -223,10 +222,8 @@ TEST_CASE("1,030 clients that ask for big answers and never read them are cut of
 
 TEST_CASE("an accept burst of 1,100 silent connections: a probe behind them is still answered",
           "[hostile][http]") {
-  if (!enough_descriptors(2400)) {
-    WARN("skipped: the open-file limit is below 2400, too low to hold 1,100 connections");
-    return;
-  }
+  if (!enough_descriptors(2400))
+    VPO_SKIP("the open-file limit is below 2400, too low to hold 1,100 connections");
   daemon_process d;
   REQUIRE(d.start_ready());
   std::vector<std::unique_ptr<http_connection>> burst;

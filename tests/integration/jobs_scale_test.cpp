@@ -16,6 +16,7 @@
 #include "tests/support/daemon.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/jobs_client.hpp"
+#include "tests/support/skip.hpp"
 
 using namespace vpo::test;
 using namespace std::chrono_literals;
@@ -183,7 +184,7 @@ TEST_CASE("a path with control characters is refused with 400 and creates nothin
 
 TEST_CASE("an unreadable subfolder is counted as an error and nothing below it turns missing",
           "[jobs][scale]") {
-  if (::geteuid() != 0) return;  // needs a daemon that root's permission checks apply to
+  if (::geteuid() != 0) VPO_SKIP("needs root, to run a daemon that permission checks apply to");
   daemon_process d;
   ::chmod(d.home().path().c_str(), 0777);
   d.home().write("lib/ok/a.mkv", "");
@@ -332,13 +333,10 @@ TEST_CASE(
     "a full disk during a scan: the scan goes back to queued, then completes once space is "
     "back",
     "[jobs][scale][fault]") {
-  if (::geteuid() != 0) return;  // a small file system of its own needs root (tmpfs)
+  if (::geteuid() != 0) VPO_SKIP("needs root, to mount a small tmpfs of its own");
   // Room for the library of the 200,000-file tree and its WAL, not for the filler as well.
   tmpfs_mount mnt("400m");
-  if (!mnt.ok()) {
-    WARN("cannot mount a tmpfs here: the full-disk scan case is not exercised");
-    return;
-  }
+  if (!mnt.ok()) VPO_SKIP("cannot mount a tmpfs here: the full-disk scan case is not exercised");
   const std::string& fs = mnt.path();
   daemon_process d;
   std::string db = fs + "/library.db";

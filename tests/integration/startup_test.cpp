@@ -14,6 +14,7 @@
 #include "tests/support/big_tree.hpp"
 #include "tests/support/daemon.hpp"
 #include "tests/support/http_client.hpp"
+#include "tests/support/skip.hpp"
 
 using namespace vpo::test;
 using namespace std::chrono_literals;
@@ -147,7 +148,7 @@ TEST_CASE("a database path that is a folder fails start-up with exit 1", "[start
 }
 
 TEST_CASE("permission denied on the database fails start-up with exit 1", "[startup]") {
-  if (::geteuid() != 0) return;  // needs root to run the daemon as another user
+  if (::geteuid() != 0) VPO_SKIP("needs root, to run the daemon as another user");
   temp_dir home;
   ::chmod(home.path().c_str(), 0755);
   ::mkdir(home.file("locked").c_str(), 0700);  // root-owned, nobody may not enter
@@ -185,7 +186,8 @@ TEST_CASE("an address this machine does not have fails start-up with exit 1", "[
 }
 
 TEST_CASE("a privileged port without permission fails start-up with exit 1", "[startup]") {
-  if (::geteuid() != 0) return;  // as root the bind succeeds; run the daemon as nobody
+  if (::geteuid() != 0)
+    VPO_SKIP("needs root, to run the daemon as nobody (as root the bind succeeds)");
   temp_dir home;
   ::chmod(home.path().c_str(), 0777);
   auto o = vpo_command(home, {"serve", "--port", "81", "--db", home.file("lib/library.db")});

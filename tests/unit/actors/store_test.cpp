@@ -187,7 +187,7 @@ TEST_CASE("requeue puts running jobs back with their summary and leaves finished
           [&](caf::error& e) { FAIL(f.sys->render(e)); });
   self->request(reader, 5s, count_atom::value)
       .receive(
-          [&](const jobs::queue_store::status_counts& n) {
+          [&](const store::queue_store::status_counts& n) {
             CHECK(n.queued == 1);
             CHECK(n.completed == 1);
             CHECK(n.running == 0);

@@ -13,7 +13,7 @@
 #include <filesystem>
 
 #include "db/library.hpp"
-#include "jobs/job_store.hpp"
+#include "store/job_store.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using namespace vpo;
@@ -38,7 +38,7 @@ struct scan_fixture {
                           std::vector<double>* progress = nullptr) {
     jobs::scan_walk w(conn, root, "job-" + std::to_string(++scans), logging::logger("test"));
     REQUIRE(w.start().ok());
-    jobs::job_store store(conn);
+    store::job_store store(conn);
     bool done = false;
     int steps = 0;
     double last = 0;
@@ -201,6 +201,8 @@ TEST_CASE("a folder reachable twice (bind mount, loop) is walked once", "[scan]"
     auto looped = f.scan(f.tree);
     CHECK(looped.files_found == 1);  // not the same file again and again
     CHECK(looped.folders == 2);
+  } else {
+    WARN("the mount loop case needs root (mount --bind): not exercised here");
   }
 }
 
@@ -255,7 +257,7 @@ TEST_CASE("unreadable folders are counted and skipped, and nothing below them tu
       int code = 7;
       {  // the walk (and its lister threads) ends before the child does
         jobs::scan_walk w(c, f.tree, "job-nobody", logging::logger("test"));
-        jobs::job_store store(c);
+        store::job_store store(c);
         if (!w.start().ok()) _exit(5);
         bool done = false;
         while (!done) {

@@ -1,11 +1,11 @@
 // job_store.cpp: prepared statements for the jobs and files tables (SQLite).
-#include "jobs/job_store.hpp"
+#include "store/job_store.hpp"
 
 #include <algorithm>
 
 #include "db/statement.hpp"
 
-namespace vpo::jobs {
+namespace vpo::store {
 namespace {
 
 constexpr const char* columns =
@@ -201,7 +201,7 @@ db::status job_store::insert(const job& j) {
 db::status job_store::claim_next(long long worker_pid, std::optional<job>& out) {
   out.reset();
   durable sync(c_);
-  auto& s = st_->claim.reset().bind(1, now_rfc3339()).bind(2, worker_pid);
+  auto& s = st_->claim.reset().bind(1, jobs::now_rfc3339()).bind(2, worker_pid);
   int rc = s.step();
   if (rc == SQLITE_ROW) {
     out = read_job(s);
@@ -217,7 +217,7 @@ db::status job_store::finish(const std::string& id, const std::string& status,
   durable sync(c_);
   auto s = st_->finish.reset()
                .bind(1, status)
-               .bind(2, now_rfc3339())
+               .bind(2, jobs::now_rfc3339())
                .bind(3, error)
                .bind(4, summary_json)
                .bind(5, status)
@@ -245,7 +245,7 @@ db::status job_store::unclaim(const std::string& id, bool& changed) {
 db::status job_store::cancel_queued(const std::string& id, bool& changed, std::optional<job>& now) {
   {
     durable sync(c_);
-    auto s = st_->cancel.reset().bind(1, now_rfc3339()).bind(2, id).run("cannot cancel job");
+    auto s = st_->cancel.reset().bind(1, jobs::now_rfc3339()).bind(2, id).run("cannot cancel job");
     changed = s.ok() && sqlite3_changes(c_.handle()) == 1;
     if (!s.ok()) return s;
   }
@@ -368,7 +368,7 @@ db::status job_store::apply_scan_batch(const scan_batch& b, long long& missing_m
                  .run("cannot record file");
     if (!s.ok()) return s;
   }
-  std::string now = now_rfc3339();
+  std::string now = jobs::now_rfc3339();
   for (const auto& p : b.missing_paths) {
     auto s = st_->missing_path.reset().bind(1, now).bind(2, p).run("cannot mark a file missing");
     if (!s.ok()) return s;
@@ -426,15 +426,15 @@ db::status job_store::counts(status_counts& out) {
   while ((rc = c.step()) == SQLITE_ROW) {
     std::string status = c.column_text(0);
     long long n = c.column_int(1);
-    if (status == status_name::queued)
+    if (status == jobs::status_name::queued)
       out.queued = n;
-    else if (status == status_name::running)
+    else if (status == jobs::status_name::running)
       out.running = n;
-    else if (status == status_name::completed)
+    else if (status == jobs::status_name::completed)
       out.completed = n;
-    else if (status == status_name::failed)
+    else if (status == jobs::status_name::failed)
       out.failed = n;
-    else if (status == status_name::cancelled)
+    else if (status == jobs::status_name::cancelled)
       out.cancelled = n;
   }
   if (rc != SQLITE_DONE) return c.failure(rc, "cannot count jobs");
@@ -455,7 +455,7 @@ db::status job_store::recover(int max_attempts, recovery& out) {
   int rc;
   while ((rc = running.step()) == SQLITE_ROW) found.push_back(read_job(running));
   if (rc != SQLITE_DONE) return running.failure(rc, "cannot read running jobs");
-  std::string now = now_rfc3339();
+  std::string now = jobs::now_rfc3339();
   db::statement back(c_,
                      "UPDATE jobs SET status = 'queued', worker_pid = NULL, progress_percent = 0 "
                      "WHERE id = ?");
@@ -466,12 +466,12 @@ db::status job_store::recover(int max_attempts, recovery& out) {
     db::status s;
     if (j.attempts < max_attempts) {
       s = back.reset().bind(1, j.id).run("cannot requeue job");
-      j.status = status_name::queued;
+      j.status = jobs::status_name::queued;
       out.requeued.push_back(j);
     } else {
       std::string why = "gave up after " + std::to_string(j.attempts) + " interrupted attempts";
       s = give_up.reset().bind(1, now).bind(2, why).bind(3, j.id).run("cannot fail job");
-      j.status = status_name::failed;
+      j.status = jobs::status_name::failed;
       j.error = why;
       out.failed.push_back(j);
     }
@@ -480,4 +480,4 @@ db::status job_store::recover(int max_attempts, recovery& out) {
   return tx.commit();
 }
 
-}  // namespace vpo::jobs
+}  // namespace vpo::store

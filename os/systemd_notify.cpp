@@ -4,7 +4,7 @@
 // and their pages). Only the unit's stop timeout is asked over D-Bus, through libsystemd loaded
 // at that moment (dlopen), and only under systemd (where the .deb's systemd dependency brings
 // it).
-#include "net/systemd_notify.hpp"
+#include "os/systemd_notify.hpp"
 
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -23,7 +23,7 @@
 #include <memory>
 #include <string_view>
 
-namespace vpo::net::systemd {
+namespace vpo::os::systemd {
 namespace {
 
 template <class T>
@@ -149,4 +149,4 @@ void extend_timeout(std::chrono::microseconds by) {
   notify("EXTEND_TIMEOUT_USEC=" + std::to_string(by.count()));
 }
 
-}  // namespace vpo::net::systemd
+}  // namespace vpo::os::systemd

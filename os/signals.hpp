@@ -10,7 +10,7 @@
 #include <string>
 #include <thread>
 
-namespace vpo::net {
+namespace vpo::os {
 
 /// A received signal and who sent it.
 struct signal_event {
@@ -53,4 +53,4 @@ class signal_thread {
   std::thread thread_;
 };
 
-}  // namespace vpo::net
+}  // namespace vpo::os

@@ -10,7 +10,7 @@
 #include "jobs/job.hpp"
 #include "net/http_types.hpp"
 
-namespace vpo::actors {
+namespace vpo::api {
 
 /// What the gateway asks job_queue.
 struct job_query {
@@ -60,4 +60,4 @@ std::string job_json(const jobs::job& j);
 /// True when `header` is exactly `Bearer <token>` (constant-time in the token's length).
 bool bearer_matches(const std::string& header, const std::string& token);
 
-}  // namespace vpo::actors
+}  // namespace vpo::api

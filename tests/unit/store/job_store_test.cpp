@@ -1,6 +1,6 @@
 // job_store_test.cpp: claim atomicity, the state machine, recovery and the give-up rule, scan
 // batches, and the schema migrations of the tables it owns.
-#include "jobs/job_store.hpp"
+#include "store/job_store.hpp"
 
 #include <catch2/catch.hpp>
 #include <mutex>
@@ -20,11 +20,11 @@ struct store_fixture {
   temp_dir dir;
   std::string path = dir.file("lib.db");
   db::connection conn;
-  std::unique_ptr<jobs::job_store> store;
+  std::unique_ptr<store::job_store> store;
   store_fixture() {
     db::file_identity id;
     REQUIRE(db::open_library(path, db::open_mode::create_if_missing, 5000, conn, id).ok());
-    store = std::make_unique<jobs::job_store>(conn);
+    store = std::make_unique<store::job_store>(conn);
   }
   jobs::job add(int priority = 100, const std::string& created = jobs::now_rfc3339()) {
     jobs::job j;
@@ -80,7 +80,7 @@ TEST_CASE("concurrent claims on separate connections never hand out a job twice"
   auto claimer = [&] {
     db::connection c;
     REQUIRE(c.open(f.path, db::open_mode::existing_only, 5000).ok());
-    jobs::job_store store(c);
+    store::job_store store(c);
     for (;;) {
       std::optional<jobs::job> j;
       auto s = store.claim_next(1, j);
@@ -219,7 +219,7 @@ TEST_CASE("recovery requeues interrupted jobs and gives up after 3 attempts", "[
     REQUIRE(c);
     CHECK(c->attempts == attempt);
     // The process dies here; the next start recovers.
-    jobs::job_store::recovery rec;
+    store::job_store::recovery rec;
     REQUIRE(f.store->recover(3, rec).ok());
     if (attempt < 3) {
       REQUIRE(rec.requeued.size() == 1);
@@ -234,7 +234,7 @@ TEST_CASE("recovery requeues interrupted jobs and gives up after 3 attempts", "[
       CHECK(failed->error == std::optional<std::string>("gave up after 3 interrupted attempts"));
     }
   }
-  jobs::job_store::recovery nothing;
+  store::job_store::recovery nothing;
   REQUIRE(f.store->recover(3, nothing).ok());
   CHECK(nothing.requeued.empty());
   CHECK(nothing.failed.empty());
@@ -245,8 +245,8 @@ TEST_CASE("counts see what another connection wrote after the last count", "[job
   db::connection conn;
   db::file_identity id;
   REQUIRE(db::open_library(writer.path, db::open_mode::existing_only, 5000, conn, id).ok());
-  jobs::job_store reader(conn);  // the API's reader: its own connection
-  jobs::queue_store::status_counts n;
+  store::job_store reader(conn);  // the API's reader: its own connection
+  store::queue_store::status_counts n;
   REQUIRE(reader.counts(n).ok());
   CHECK(n.queued == 0);
   CHECK(n.library_files == 0);
@@ -298,7 +298,7 @@ TEST_CASE("list filters by status, limits, and counts the whole match", "[job_st
   REQUIRE(f.store->list({"", "transcode", 100, 0, ""}, out, total).ok());
   CHECK(out.empty());
   CHECK(total == 0);
-  jobs::job_store::status_counts n;
+  store::job_store::status_counts n;
   REQUIRE(f.store->counts(n).ok());
   CHECK(n.queued == 4);
   CHECK(n.running == 1);
@@ -391,7 +391,7 @@ TEST_CASE("schema v1 databases migrate to v2, keeping an existing VPO jobs table
   CHECK(version == db::current_schema_version());
   REQUIRE(c.query_int("SELECT count(*) FROM sqlite_master WHERE name = 'files'", files).ok());
   CHECK(files == 1);
-  jobs::job_store store(c);
+  store::job_store store(c);
   std::optional<jobs::job> old;
   REQUIRE(store.get("old", old).ok());
   REQUIRE(old);
@@ -404,7 +404,7 @@ TEST_CASE("a jobs table the code does not match is reported, never run", "[job_s
   CHECK(f.store->prepared().ok());
   f.store.reset();
   REQUIRE(f.conn.exec("ALTER TABLE jobs RENAME COLUMN job_type TO kind").ok());
-  jobs::job_store mismatched(f.conn);
+  store::job_store mismatched(f.conn);
   auto p = mismatched.prepared();
   CHECK_FALSE(p.ok());
   CHECK_THAT(p.error, Catch::Contains("job_type"));  // what SQLite says is missing

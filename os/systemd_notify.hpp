@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace vpo::net::systemd {
+namespace vpo::os::systemd {
 
 void ready();
 /// RELOADING=1 (with MONOTONIC_USEC): a SIGHUP reload begins; `ready()` ends it.
@@ -28,4 +28,4 @@ std::optional<std::chrono::microseconds> unit_stop_timeout();
 /// EXTEND_TIMEOUT_USEC: a drain makes progress; systemd waits at least `by` from now.
 void extend_timeout(std::chrono::microseconds by);
 
-}  // namespace vpo::net::systemd
+}  // namespace vpo::os::systemd

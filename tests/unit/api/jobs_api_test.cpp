@@ -1,5 +1,5 @@
 // jobs_api_test.cpp: every request error of the jobs API, rendering, and the bearer check.
-#include "actors/jobs_api.hpp"
+#include "api/jobs_api.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -7,7 +7,7 @@
 #include "tests/support/temp_dir.hpp"
 
 using namespace vpo;
-using namespace vpo::actors;
+using namespace vpo::api;
 
 namespace {
 

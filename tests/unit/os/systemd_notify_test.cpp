@@ -1,6 +1,6 @@
 // systemd_notify_test.cpp: the notify datagram (path and abstract sockets) and the watchdog's
 // environment, as sd_notify(3) and sd_watchdog_enabled(3) define them.
-#include "net/systemd_notify.hpp"
+#include "os/systemd_notify.hpp"
 
 #include <poll.h>
 #include <stdlib.h>
@@ -43,17 +43,17 @@ struct env_var {
 TEST_CASE("notify messages go to NOTIFY_SOCKET as one datagram each", "[systemd]") {
   test::notify_socket sock;
   env_var e("NOTIFY_SOCKET", sock.path().c_str());
-  net::systemd::ready();
+  os::systemd::ready();
   CHECK(sock.next(std::chrono::seconds(5)) == "READY=1");
-  net::systemd::status("serving: 1 running, 0 queued");
+  os::systemd::status("serving: 1 running, 0 queued");
   CHECK(sock.next(std::chrono::seconds(5)) == "STATUS=serving: 1 running, 0 queued");
-  net::systemd::stopping();
+  os::systemd::stopping();
   CHECK(sock.next(std::chrono::seconds(5)) == "STOPPING=1\nSTATUS=draining");
-  net::systemd::extend_timeout(std::chrono::microseconds(32000000));
+  os::systemd::extend_timeout(std::chrono::microseconds(32000000));
   CHECK(sock.next(std::chrono::seconds(5)) == "EXTEND_TIMEOUT_USEC=32000000");
-  net::systemd::reloading();
+  os::systemd::reloading();
   CHECK_THAT(sock.next(std::chrono::seconds(5)), Catch::StartsWith("RELOADING=1\nMONOTONIC_USEC="));
-  net::systemd::watchdog();
+  os::systemd::watchdog();
   CHECK(sock.next(std::chrono::seconds(5)) == "WATCHDOG=1");
 }
 
@@ -69,7 +69,7 @@ TEST_CASE("an abstract NOTIFY_SOCKET (@name) is reached too, and none at all is 
   REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), len) == 0);
   {
     env_var e("NOTIFY_SOCKET", ("@" + name).c_str());
-    net::systemd::ready();
+    os::systemd::ready();
     pollfd p{fd, POLLIN, 0};
     REQUIRE(::poll(&p, 1, 5000) == 1);
     char buf[64] = {};
@@ -78,9 +78,9 @@ TEST_CASE("an abstract NOTIFY_SOCKET (@name) is reached too, and none at all is 
   }
   ::close(fd);
   env_var none("NOTIFY_SOCKET", nullptr);
-  net::systemd::ready();  // nothing to send to: returns, no error
+  os::systemd::ready();  // nothing to send to: returns, no error
   env_var relative("NOTIFY_SOCKET", "relative/path");
-  net::systemd::ready();  // neither a path nor abstract: ignored
+  os::systemd::ready();  // neither a path nor abstract: ignored
 }
 
 TEST_CASE("the watchdog interval is half of WATCHDOG_USEC, for this process only", "[systemd]") {
@@ -88,34 +88,34 @@ TEST_CASE("the watchdog interval is half of WATCHDOG_USEC, for this process only
   env_var pid("WATCHDOG_PID", nullptr);
   {
     env_var e("WATCHDOG_USEC", "2000000");
-    CHECK(net::systemd::watchdog_interval() == us(1000000));
+    CHECK(os::systemd::watchdog_interval() == us(1000000));
     env_var mine("WATCHDOG_PID", std::to_string(::getpid()).c_str());
-    CHECK(net::systemd::watchdog_interval() == us(1000000));
+    CHECK(os::systemd::watchdog_interval() == us(1000000));
     env_var other("WATCHDOG_PID", std::to_string(::getpid() + 1).c_str());
-    CHECK(net::systemd::watchdog_interval() == us(0));  // meant for another process
+    CHECK(os::systemd::watchdog_interval() == us(0));  // meant for another process
   }
   for (const char* bad : {"", "0", "abc", "12x", "-5"}) {
     env_var e("WATCHDOG_USEC", bad);
-    CHECK(net::systemd::watchdog_interval() == us(0));
+    CHECK(os::systemd::watchdog_interval() == us(0));
   }
   env_var unset("WATCHDOG_USEC", nullptr);
-  CHECK(net::systemd::watchdog_interval() == us(0));
+  CHECK(os::systemd::watchdog_interval() == us(0));
 }
 
 TEST_CASE("socket activation's fds are taken only when LISTEN_PID is this process", "[systemd]") {
   env_var fds("LISTEN_FDS", "1");
   {
     env_var other("LISTEN_PID", std::to_string(::getpid() + 1).c_str());
-    CHECK(net::systemd::listen_fds().empty());
+    CHECK(os::systemd::listen_fds().empty());
   }
   env_var none("LISTEN_PID", nullptr);
-  CHECK(net::systemd::listen_fds().empty());
+  CHECK(os::systemd::listen_fds().empty());
   env_var mine("LISTEN_PID", std::to_string(::getpid()).c_str());
   env_var garbage("LISTEN_FDS", "two");
-  CHECK(net::systemd::listen_fds().empty());
+  CHECK(os::systemd::listen_fds().empty());
 }
 
 TEST_CASE("outside systemd the unit's stop timeout is not asked for", "[systemd]") {
   env_var e("INVOCATION_ID", nullptr);
-  CHECK_FALSE(net::systemd::unit_stop_timeout().has_value());
+  CHECK_FALSE(os::systemd::unit_stop_timeout().has_value());
 }

@@ -1,5 +1,5 @@
 // jobs_api.cpp: validation of job requests and JSON rendering (nlohmann lives here only).
-#include "actors/jobs_api.hpp"
+#include "api/jobs_api.hpp"
 
 #include <cctype>
 #include <cerrno>
@@ -7,7 +7,7 @@
 
 #include "util/text.hpp"
 
-namespace vpo::actors {
+namespace vpo::api {
 namespace {
 
 using json = nlohmann::ordered_json;
@@ -341,4 +341,4 @@ bool bearer_matches(const std::string& header, const std::string& token) {
   return diff == 0;
 }
 
-}  // namespace vpo::actors
+}  // namespace vpo::api

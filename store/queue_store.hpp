@@ -1,5 +1,5 @@
 // queue_store.hpp: the seam between the actors and the database: every write to the jobs and
-// files tables, and the reads the API needs. SQLite implements it today (jobs/job_store); a
+// files tables, and the reads the API needs. SQLite implements it today (store/job_store); a
 // PostgreSQL backend (several hosts sharing one queue) would implement the same interface.
 #pragma once
 
@@ -11,7 +11,10 @@
 #include "jobs/job.hpp"
 #include "jobs/scan_batch.hpp"
 
-namespace vpo::jobs {
+namespace vpo::store {
+
+using jobs::job;
+using jobs::scan_batch;
 
 /// One owner per instance (not thread-safe). Every job transition checks the current status, so
 /// an illegal one changes nothing and says so (`changed` false).
@@ -102,4 +105,4 @@ class queue_store {
   virtual db::status library(library_totals& out) = 0;
 };
 
-}  // namespace vpo::jobs
+}  // namespace vpo::store

@@ -1,6 +1,6 @@
 // signals_test.cpp: the signal thread reports the sender, and its watchdog ends a process that
 // outlives the grace period after a stop signal.
-#include "net/signals.hpp"
+#include "os/signals.hpp"
 
 #include <poll.h>
 #include <sys/wait.h>
@@ -38,8 +38,8 @@ TEST_CASE("the watchdog exits 128 + signo when the process outlives the grace pe
   pid_t pid = ::fork();
   REQUIRE(pid >= 0);
   if (pid == 0) {
-    vpo::net::block_daemon_signals();
-    vpo::net::signal_thread t([](const vpo::net::signal_event&) {}, 300ms,
+    vpo::os::block_daemon_signals();
+    vpo::os::signal_thread t([](const vpo::os::signal_event&) {}, 300ms,
                               [&](int code) {
                                 char c = static_cast<char>(code);
                                 if (::write(out[1], &c, 1) != 1) _exit(99);
@@ -62,13 +62,13 @@ TEST_CASE("the watchdog exits 128 + signo when the process outlives the grace pe
 }
 
 TEST_CASE("the signal thread delivers each signal with the sender's pid and name", "[signals]") {
-  vpo::net::block_daemon_signals();
+  vpo::os::block_daemon_signals();
   std::mutex mutex;
   std::condition_variable cv;
-  std::vector<vpo::net::signal_event> seen;
+  std::vector<vpo::os::signal_event> seen;
   {
-    vpo::net::signal_thread t(
-        [&](const vpo::net::signal_event& e) {
+    vpo::os::signal_thread t(
+        [&](const vpo::os::signal_event& e) {
           std::lock_guard<std::mutex> lock(mutex);
           seen.push_back(e);
           cv.notify_all();
@@ -81,5 +81,5 @@ TEST_CASE("the signal thread delivers each signal with the sender's pid and name
   CHECK(seen[0].signo == SIGHUP);
   CHECK(seen[0].sender_pid == ::getpid());
   CHECK_FALSE(seen[0].sender_name.empty());
-  CHECK(vpo::net::signal_name(SIGTERM) == "SIGTERM");
+  CHECK(vpo::os::signal_name(SIGTERM) == "SIGTERM");
 }

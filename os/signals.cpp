@@ -1,5 +1,5 @@
 // signals.cpp: sigwaitinfo loop with a deadline (sigtimedwait) for the exit watchdog.
-#include "net/signals.hpp"
+#include "os/signals.hpp"
 
 #include <pthread.h>
 #include <signal.h>
@@ -9,7 +9,7 @@
 #include <cstring>
 #include <fstream>
 
-namespace vpo::net {
+namespace vpo::os {
 namespace {
 
 // SIGUSR2 sent by the destructor to this very thread ends the loop.
@@ -106,4 +106,4 @@ void signal_thread::loop() {
   }
 }
 
-}  // namespace vpo::net
+}  // namespace vpo::os

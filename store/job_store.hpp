@@ -3,9 +3,9 @@
 
 #include <memory>
 
-#include "jobs/queue_store.hpp"
+#include "store/queue_store.hpp"
 
-namespace vpo::jobs {
+namespace vpo::store {
 
 /// Prepared statements on one connection. Job transitions commit with synchronous=FULL (a job
 /// the API acknowledged survives a power cut); scan batches with NORMAL (a lost batch is found
@@ -48,4 +48,4 @@ class job_store final : public queue_store {
   std::unique_ptr<statements> st_;
 };
 
-}  // namespace vpo::jobs
+}  // namespace vpo::store
