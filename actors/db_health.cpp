@@ -48,13 +48,13 @@ init_result on_init(db_actor* self) {
   // The instance lock first: a second instance (an upgrade started beside the running one)
   // must not create or migrate the database under the first one.
   if (db::status f = db::ensure_folder(st.path); !f.ok())
-    return {false, f.error + ". " + db::fix_hint(f)};
+    return {false, f.message + ". " + f.fix};
   if (std::string err = st.lock.acquire(st.path); !err.empty()) return {false, err};
   long long upgraded_from = 0;
   auto t0 = std::chrono::steady_clock::now();
   db::status s = db::open_library(st.path, db::open_mode::create_if_missing, ms, st.conn,
                                   st.identity, &upgraded_from);
-  if (!s.ok()) return {false, s.error + ". " + db::fix_hint(s)};
+  if (!s.ok()) return {false, s.message + ". " + s.fix};
   if (upgraded_from > 0) {
     auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::steady_clock::now() - t0);
@@ -92,10 +92,10 @@ db::status check_damage(db_health_state& st) {
     st.next_integrity_check = now + integrity_recheck;
     // Not finished within its budget (a very large file): no verdict; damage that operations
     // meet is still reported by them.
-    if (finished) st.damage = c.ok() ? "" : c.error;
+    if (finished) st.damage = c.ok() ? "" : c.message;
   }
   if (st.damage.empty()) return {};
-  return {SQLITE_CORRUPT, 0, st.damage};
+  return db::damaged(st.damage);
 }
 
 // One probe; on failure it tries to reopen the file (restored or replaced by a valid copy).
@@ -104,7 +104,7 @@ void on_probe(db_actor* self) {
   auto ms = static_cast<int>(st.options.probe_timeout.count());
   db::status s;
   if (st.conn.is_open()) s = db::probe_library(st.conn, st.path, st.identity);
-  bool busy = (s.code & 0xff) == SQLITE_BUSY || (s.code & 0xff) == SQLITE_LOCKED;
+  bool busy = s.is(errc::busy);
   // A locked file is still the right file: reopening would only wait for the lock again.
   if (!busy && (!st.conn.is_open() || !s.ok())) {
     st.conn.close();
@@ -127,7 +127,7 @@ void on_probe(db_actor* self) {
   // Checkpoints happen here, not in the store's commits: a passive checkpoint waits for nobody
   // and never holds the write lock, so the one writer's transactions stay short.
   if (now) st.conn.exec("PRAGMA wal_checkpoint(PASSIVE)");
-  std::string reason = now ? "" : s.error;
+  std::string reason = now ? "" : s.message;
   if (now != st.connected || reason != st.reason || readable != st.readable) {
     bool changed = now != st.connected || reason != st.reason;
     st.connected = now;
@@ -137,7 +137,7 @@ void on_probe(db_actor* self) {
       if (now)
         st.log.info("database connected again: " + st.path, {{"file_path", st.path}});
       else
-        st.log.error("database disconnected: " + s.error + ". " + db::fix_hint(s),
+        st.log.error("database disconnected: " + s.message + ". " + s.fix,
                      {{"file_path", st.path}, {"readable", readable}});
     }
     publish(self);

@@ -7,6 +7,7 @@
 
 #include "actors/messages.hpp"
 #include "actors/unexpected.hpp"
+#include "api/errors.hpp"
 #include "logging/log.hpp"
 #include "net/rate_limit.hpp"
 #include "net/server.hpp"
@@ -244,48 +245,43 @@ void on_api(gateway* self, http_call& call) {
   bool read_only_call = call.request.method == "GET" || call.request.method == "HEAD";
   if (int wait = st.limiter.admit(call.request.client_address, !read_only_call,
                                   std::chrono::steady_clock::now())) {
-    auto res = net::json_error(
-        429, "RATE_LIMITED",
-        "too many " + std::string(read_only_call ? "read" : "write") + " requests from " +
-            (call.request.client_address.empty() ? "this client" : call.request.client_address) +
-            ": at most " +
-            std::to_string(read_only_call ? st.options.rate_limit.get_max_requests
-                                          : st.options.rate_limit.mutate_max_requests) +
-            " per " + std::to_string(st.options.rate_limit.window_seconds) +
-            " s (server.rate_limit); retry in " + std::to_string(wait) + " s");
-    res.headers.emplace_back("Retry-After", std::to_string(wait));
-    return reply(std::move(res));
+    return reply(api::error_response(
+        vpo::error(errc::rate_limited,
+                   "too many " + std::string(read_only_call ? "read" : "write") +
+                       " requests from " +
+                       (call.request.client_address.empty() ? "this client"
+                                                            : call.request.client_address) +
+                       ": at most " +
+                       std::to_string(read_only_call ? st.options.rate_limit.get_max_requests
+                                                     : st.options.rate_limit.mutate_max_requests) +
+                       " per " + std::to_string(st.options.rate_limit.window_seconds) +
+                       " s (server.rate_limit); retry in " + std::to_string(wait) + " s"),
+        "", wait));
   }
   if (st.options.auth_token &&
       !api::bearer_matches(call.request.authorization, *st.options.auth_token)) {
-    auto res = net::json_error(401, "UNAUTHORIZED",
-                               "missing or wrong bearer token (Authorization: Bearer <token>)");
-    res.headers.emplace_back("WWW-Authenticate", "Bearer");
-    return reply(std::move(res));
+    return reply(api::error_response(vpo::error(
+        errc::unauthorized, "missing or wrong bearer token (Authorization: Bearer <token>)")));
   }
   if (!st.snapshot.ready && !st.snapshot.shutting_down) {
     // Bound while the job queue still opens the database (they start together).
-    auto res = net::json_error(503, "STARTING", "the daemon is starting; retry in a moment");
-    res.headers.emplace_back("Retry-After", "1");
-    return reply(std::move(res));
+    return reply(api::error_response(
+        vpo::error(errc::unavailable, "the daemon is starting; retry in a moment"), "STARTING", 1));
   }
   if (st.snapshot.shutting_down && call.request.method == "POST") {
     auto left = std::chrono::duration_cast<std::chrono::seconds>(st.snapshot.drain_deadline -
                                                                  std::chrono::steady_clock::now())
                     .count();
-    auto res = net::json_error(503, "SHUTTING_DOWN",
-                               "the daemon is shutting down and accepts no new work");
-    res.headers.emplace_back("Retry-After", std::to_string(std::max<long long>(1, left + 1)));
-    return reply(std::move(res));
+    return reply(api::error_response(
+        vpo::error(errc::cancelled, "the daemon is shutting down and accepts no new work"), "",
+        static_cast<int>(std::max<long long>(1, left + 1))));
   }
   // Reads go on while only writes fail (another process holds the write lock, a full disk);
   // anything that writes is refused at once, naming why.
   if (!st.snapshot.database_connected && !(read_only_call && st.database_readable)) {
-    auto res =
-        net::json_error(503, "DATABASE_UNAVAILABLE",
-                        "the library database is disconnected: " + st.snapshot.database_reason);
-    res.headers.emplace_back("Retry-After", "2");
-    return reply(std::move(res));
+    return reply(
+        api::error_response(vpo::error(errc::unavailable, "the library database is disconnected: " +
+                                                              st.snapshot.database_reason)));
   }
   auto parsed = api::parse_job_request(call.request);
   if (auto* res = std::get_if<net::http_response>(&parsed)) return reply(std::move(*res));
@@ -293,8 +289,8 @@ void on_api(gateway* self, http_call& call) {
   self->request(st.jobs, std::chrono::seconds(5), query)
       .then([=](const job_answer& a) { reply(api::render_job_answer(query, a)); },
             [=](caf::error& err) {
-              reply(net::json_error(503, "UNAVAILABLE",
-                                    "the job queue did not answer: " + self->system().render(err)));
+              reply(api::error_response(vpo::error(
+                  errc::timeout, "the job queue did not answer: " + self->system().render(err))));
             });
 }
 

@@ -10,11 +10,7 @@ void answer(caf::response_promise rp, job_answer a) {
 }
 
 job_answer unavailable(std::string code, std::string message) {
-  job_answer a;
-  a.result = job_answer::outcome::unavailable;
-  a.code = std::move(code);
-  a.message = std::move(message);
-  return a;
+  return api::failed_answer(errc::unavailable, std::move(message), std::move(code));
 }
 
 void insert_job(queue* self, caf::response_promise rp, const job_query& q) {
@@ -85,10 +81,10 @@ caf::response_promise on_create(queue* self, const job_query& q) {
       .then(
           [=](const std::string& why) mutable {
             if (!why.empty()) {
-              job_answer a;
-              a.result = job_answer::outcome::invalid;
-              a.message = "field 'path' must name an existing directory (" + why + ")";
-              return answer(rp, std::move(a));
+              return answer(rp, api::failed_answer(errc::invalid,
+                                                   "field 'path' must name an existing "
+                                                   "directory (" +
+                                                       why + ")"));
             }
             insert_job(self, rp, q);
           },
@@ -116,11 +112,7 @@ void transition(queue* self, caf::response_promise rp, store_op::kind what, cons
       .then(
           [=](const store_reply& r) mutable {
             if (!r.ok) return answer(rp, unavailable("DATABASE_UNAVAILABLE", r.error));
-            if (!r.job) {
-              job_answer a;
-              a.result = job_answer::outcome::not_found;
-              return answer(rp, std::move(a));
-            }
+            if (!r.job) return answer(rp, api::failed_answer(errc::not_found, "", "JOB_NOT_FOUND"));
             answer(rp, decide(r));
           },
           [=](const std::string&) mutable {
@@ -150,8 +142,8 @@ caf::response_promise on_cancel(queue* self, const std::string& id) {
       a.jobs.push_back(*r.job);
       publish_counts(self);
     } else if (jobs::is_finished(r.job->status)) {
-      a.result = job_answer::outcome::conflict;
-      a.message = "job " + r.job->id + " is already " + r.job->status;
+      a = api::failed_answer(errc::conflict, "job " + r.job->id + " is already " + r.job->status,
+                             "JOB_FINISHED");
     } else if (auto* sl = slot_of(self, id)) {
       // Claimed meanwhile: the store answered the claim first (one sender, in order).
       if (!sl->done) self->send<high>(sl->worker, cancel_atom::value, id);
@@ -177,15 +169,16 @@ caf::response_promise on_retry_job(queue* self, const std::string& id) {
       dispatch(self);
     } else if (r.job->status == jobs::status_name::failed ||
                r.job->status == jobs::status_name::cancelled) {
-      a.result = job_answer::outcome::conflict;
-      a.code = "JOB_DUPLICATE";
-      a.message = "job " + id + " was not queued again: another " + r.job->type + " of " +
-                  r.job->path + " is already queued or running (see GET /api/jobs?status=queued)";
+      a = api::failed_answer(errc::conflict,
+                             "job " + id + " was not queued again: another " + r.job->type +
+                                 " of " + r.job->path +
+                                 " is already queued or running (see GET /api/jobs?status=queued)",
+                             "JOB_DUPLICATE");
     } else {
-      a.result = job_answer::outcome::conflict;
-      a.code = "JOB_NOT_RETRYABLE";
-      a.message =
-          "job " + id + " is " + r.job->status + "; only a failed or cancelled job can be retried";
+      a = api::failed_answer(
+          errc::conflict,
+          "job " + id + " is " + r.job->status + "; only a failed or cancelled job can be retried",
+          "JOB_NOT_RETRYABLE");
     }
     return a;
   });

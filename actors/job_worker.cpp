@@ -113,7 +113,7 @@ void on_run(worker* self, run_job& msg) {
     st.scan = std::make_unique<jobs::scan_walk>(st.conn, st.current->path, st.current->id, st.log);
     s = st.scan->start();
   }
-  if (!s.ok()) return end_job(self, jobs::status_name::failed, s.error);
+  if (!s.ok()) return end_job(self, jobs::status_name::failed, s.message);
   next_step(self);
 }
 
@@ -133,7 +133,7 @@ void on_step(worker* self, std::uint64_t gen) {
   bool done = false;
   db::status s = st.scan->step(st.options.step_budget, st.options.step_entries,
                                st.options.batch_changes, b, done);
-  if (!s.ok()) return end_job(self, jobs::status_name::failed, s.error);
+  if (!s.ok()) return end_job(self, jobs::status_name::failed, s.message);
   st.walk_done = done;
   if (!b.empty() || done || clock::now() - st.last_batch >= st.options.progress_every) {
     b.summary_json = st.scan->summary().to_json();  // what an interrupted scan keeps

@@ -51,14 +51,14 @@ struct db_handle {
     connected = usable;
     if (!came_back) return;
     if (auto r = open(!reads_only); !r.ok())
-      log.error(std::string(who) + ": cannot reopen the database: " + r.error);
+      log.error(std::string(who) + ": cannot reopen the database: " + r.message);
     else
       log.info(std::string(who) + " reopened the database", {{"file_path", path}});
   }
 };
 
 db::status not_open() {
-  return {SQLITE_CANTOPEN, 0, "the database is not open"};
+  return db::status(errc::unavailable, "the database is not open");
 }
 
 // ---- store -------------------------------------------------------------------------------
@@ -126,7 +126,7 @@ store_reply apply(store_state& st, store_op& op) {
   }
   if (!s.ok()) {
     r.ok = false;
-    r.error = s.error;
+    r.error = s.message;
   }
   return r;
 }
@@ -143,7 +143,7 @@ store_recovery on_store_init(store_ptr self, int max_attempts) {
   }
   if (!s.ok()) {
     out.ok = false;
-    out.error = "job store: " + s.error + ". " + db::fix_hint(s);
+    out.error = "job store: " + s.message + ". " + s.fix;
   }
   return out;
 }
@@ -162,12 +162,11 @@ store_actor::behavior_type store_impl(store_ptr self, std::string path) {
         auto* q = self->state.db.store.get();
         db::status s = q ? q->apply_scan_batch(b, marked) : not_open();
         a.ok = s.ok();
-        a.error = s.error;
+        a.error = s.message;
         a.missing_marked = marked;
-        int code = s.code & 0xff;
-        a.unwritable =
-            !s.ok() && (code == SQLITE_BUSY || code == SQLITE_LOCKED || code == SQLITE_FULL ||
-                        code == SQLITE_READONLY || code == SQLITE_CANTOPEN || !q);
+        a.unwritable = !s.ok() && (!q || s.is(errc::busy) || s.is(errc::full) ||
+                                   s.is(errc::read_only) || s.is(errc::permission_denied) ||
+                                   s.is(errc::unavailable) || s.is(errc::not_found));
         return a;
       },
       [=](const db_status& s) { self->state.db.on_status(s, self->state.log, "store", false); },
@@ -192,11 +191,9 @@ job_answer on_read(reader_state& st, const job_query& q) {
     std::optional<jobs::job> cursor;
     if (!q.before.empty()) s = store->get(q.before, cursor);
     if (s.ok() && !q.before.empty() && !cursor) {
-      a.result = job_answer::outcome::invalid;
-      a.message =
-          "field 'before' names no job (it may have been purged); page again from the "
-          "start, without 'before'";
-      return a;
+      return api::failed_answer(errc::invalid,
+                                "field 'before' names no job (it may have been purged); page "
+                                "again from the start, without 'before'");
     }
     if (s.ok()) s = store->list({q.status, q.type, q.limit, q.offset, q.before}, a.jobs, a.total);
   } else if (q.what == job_query::op::files) {
@@ -209,13 +206,12 @@ job_answer on_read(reader_state& st, const job_query& q) {
     if (j)
       a.jobs.push_back(*j);
     else
-      a.result = job_answer::outcome::not_found;
+      a = api::failed_answer(errc::not_found, "", "JOB_NOT_FOUND");
   }
   if (!s.ok()) {
-    st.log.error("cannot read the library database: " + s.error);
-    a = {};
-    a.result = job_answer::outcome::unavailable;
-    a.message = "the library database cannot be read: " + s.error;
+    st.log.error("cannot read the library database: " + s.message);
+    // Whatever SQLite said, for the client the database cannot answer now: 503.
+    a = api::failed_answer(errc::unavailable, "the library database cannot be read: " + s.message);
   }
   return a;
 }
@@ -226,7 +222,7 @@ reader_actor::behavior_type reader_impl(reader_ptr self, std::string path) {
   return {
       [=](init_atom) -> init_result {
         auto s = self->state.db.open(false);
-        return init_result{s.ok(), s.ok() ? "" : "job reader: " + s.error + ". " + db::fix_hint(s)};
+        return init_result{s.ok(), s.ok() ? "" : "job reader: " + s.message + ". " + s.fix};
       },
       [=](const job_query& q) -> job_answer { return on_read(self->state, q); },
       [=](count_atom) -> caf::result<store::queue_store::status_counts> {

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <nlohmann/json.hpp>
 
+#include "api/errors.hpp"
 #include "util/text.hpp"
 
 namespace vpo::api {
@@ -275,24 +276,20 @@ std::string job_json(const jobs::job& j) {
   return dump(job_object(j));
 }
 
+job_answer failed_answer(errc kind, std::string message, std::string code) {
+  job_answer a;
+  a.error = vpo::error(kind, std::move(message));
+  a.code = std::move(code);
+  return a;
+}
+
 net::http_response render_job_answer(const job_query& q, const job_answer& a) {
   using outcome = job_answer::outcome;
-  switch (a.result) {
-    case outcome::not_found:
-      return net::json_error(404, "JOB_NOT_FOUND", "no job with id '" + q.id + "'");
-    case outcome::conflict:
-      return net::json_error(409, a.code.empty() ? "JOB_FINISHED" : a.code, a.message);
-    case outcome::invalid:
-      return net::json_error(400, "INVALID_FIELD", a.message);
-    case outcome::failed:
-      return net::json_error(500, "INTERNAL_ERROR", a.message);
-    case outcome::unavailable: {
-      auto res = net::json_error(503, a.code.empty() ? "DATABASE_UNAVAILABLE" : a.code, a.message);
-      res.headers.emplace_back("Retry-After", "2");
-      return res;
-    }
-    default:
-      break;
+  if (a.error) {
+    if (a.error.is(errc::not_found) && a.error.message.empty())
+      return error_response(vpo::error(errc::not_found, "no job with id '" + q.id + "'"),
+                            a.code.empty() ? "JOB_NOT_FOUND" : a.code);
+    return error_response(a.error, a.code);
   }
   net::http_response res;
   if (q.what == job_query::op::list) {

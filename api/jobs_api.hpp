@@ -9,6 +9,7 @@
 
 #include "jobs/job.hpp"
 #include "net/http_types.hpp"
+#include "util/error.hpp"
 
 namespace vpo::api {
 
@@ -27,25 +28,20 @@ struct job_query {
   std::string before;                ///< list: keyset paging, the jobs older than this one
 };
 
-/// job_queue's answer.
+/// job_queue's answer: a success (`result`) with its data, or `error` (its kind decides the
+/// HTTP status through api/errors.hpp).
 struct job_answer {
-  enum class outcome {
-    ok,
-    created,
-    accepted,
-    invalid,
-    not_found,
-    conflict,
-    unavailable,  ///< 503: the store or the file system did not answer; nothing changed
-    failed
-  } result = outcome::ok;
+  enum class outcome { ok, created, accepted } result = outcome::ok;
   std::vector<jobs::job> jobs;
   std::vector<jobs::file_row> files;  ///< files
   jobs::library_totals library;       ///< library
   long long total = 0;
-  std::string message;  ///< for invalid / not_found / conflict / unavailable / failed
-  std::string code;     ///< unavailable: the error code (default DATABASE_UNAVAILABLE)
+  vpo::error error;  ///< set: the request failed (nothing changed)
+  std::string code;  ///< with error: the contract's specific code (JOB_NOT_FOUND, ...), or ""
 };
+
+/// A failed answer of this kind, with the contract's `code` ("" for the table's default).
+job_answer failed_answer(errc kind, std::string message, std::string code = {});
 
 /// Parses an `/api/...` request into a query, or returns the error response (400, 404, 405).
 /// Touches no file system: job_queue checks that a scan's directory exists.

@@ -155,6 +155,12 @@ int run_serve(const config::loaded_config& loaded, const config::load_input& inp
     std::lock_guard<std::mutex> lock(target->mutex);
     target->supervisor = nullptr;
   }  // ~actor_system waits for every actor; the watchdog still runs
+  // Not after a failed start: the file may be another instance's (the instance lock refused us).
+  if (auto s = report.outcome == "startup failed" ? db::status()
+                                                  : db::finish_wal(settings.database_path, 1000);
+      !s.ok())
+    log.warn("the database's write-ahead log stays beside it (the next start reads it): " +
+             s.message);
   if (report.outcome != "startup failed") log_summary(report);
   // The final flush too happens under the watchdog: a stalled log reader cannot hold the
   // process past shutdown_timeout + 2 s (the watchdog ends with signals' destructor).

@@ -17,17 +17,84 @@ connection& connection::operator=(connection&& other) noexcept {
   return *this;
 }
 
+namespace {
+
+errc kind_of(int primary, int os_errno) {
+  switch (primary) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return errc::busy;
+    case SQLITE_FULL:
+      return errc::full;
+    case SQLITE_READONLY:
+      return os_errno == EACCES || os_errno == EPERM ? errc::permission_denied : errc::read_only;
+    case SQLITE_PERM:
+    case SQLITE_AUTH:
+      return errc::permission_denied;
+    case SQLITE_CANTOPEN:
+      if (os_errno == EACCES || os_errno == EPERM) return errc::permission_denied;
+      if (os_errno == ENOENT || os_errno == ENOTDIR) return errc::not_found;
+      if (os_errno == EISDIR) return errc::invalid;
+      return errc::unavailable;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return errc::corrupt;
+    case SQLITE_IOERR:
+      return errc::io;
+    case SQLITE_CONSTRAINT:
+      return errc::constraint;
+    case SQLITE_INTERRUPT:
+      return errc::cancelled;
+    default:
+      return errc::internal;
+  }
+}
+
+std::string fix_of(int primary, int os_errno) {
+  switch (primary) {
+    case SQLITE_NOTADB:
+      return "The file is not a SQLite database: move it away or point --db at a vpo library "
+             "database.";
+    case SQLITE_CORRUPT:
+      return "The database is corrupt: restore it from a backup.";
+    case SQLITE_IOERR:
+      return "An I/O error occurred: check the disk (dmesg) and free space.";
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return "Another process holds a lock on the database: stop it or wait, then retry.";
+    case SQLITE_FULL:
+      return "The disk is full: free some space.";
+    default:
+      break;
+  }
+  if (os_errno == EACCES || os_errno == EPERM || os_errno == EROFS)
+    return "Check the owner and permissions of the file and its folder (the daemon's user needs "
+           "read and write access), or choose another --db.";
+  if (os_errno == EISDIR) return "Point --db at a file, not a folder.";
+  if (os_errno == ENOTDIR || os_errno == ENOENT)
+    return "A part of the path is not a folder or does not exist: fix --db/database_path.";
+  return "Check the path given by --db/database_path.";
+}
+
+}  // namespace
+
+status sqlite_error(int rc, int os_errno, std::string message) {
+  int primary = rc & 0xff;
+  return status(kind_of(primary, os_errno), std::move(message), fix_of(primary, os_errno));
+}
+
 status connection::failure(int rc, const std::string& what) const {
   note_result(db_, rc);  // damage reaches the health probe, whoever met it
-  status s;
-  s.code = rc & 0xff;
-  s.os_errno = db_ ? sqlite3_system_errno(db_) : 0;
+  int primary = rc & 0xff;
+  int os_errno = db_ ? sqlite3_system_errno(db_) : 0;
   std::string reason = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
-  if (s.os_errno != 0 && (s.code == SQLITE_CANTOPEN || s.code == SQLITE_IOERR ||
-                          s.code == SQLITE_PERM || s.code == SQLITE_READONLY))
-    reason += std::string(" (") + std::strerror(s.os_errno) + ")";
-  s.error = what + ": " + reason;
-  return s;
+  if (os_errno != 0 && (primary == SQLITE_CANTOPEN || primary == SQLITE_IOERR ||
+                        primary == SQLITE_PERM || primary == SQLITE_READONLY))
+    reason += std::string(" (") + std::strerror(os_errno) + ")";
+  else if (primary != SQLITE_CANTOPEN && primary != SQLITE_IOERR && primary != SQLITE_PERM &&
+           primary != SQLITE_READONLY)
+    os_errno = 0;  // a stale errno from an earlier call says nothing about this failure
+  return sqlite_error(rc, os_errno, what + ": " + reason);
 }
 
 status connection::open(const std::string& path, open_mode mode, int busy_timeout_ms) {
@@ -44,8 +111,8 @@ status connection::open(const std::string& path, open_mode mode, int busy_timeou
   sqlite3_busy_timeout(db_, busy_timeout_ms);
   if (sqlite3_db_readonly(db_, "main") == 1) {
     close();
-    return {SQLITE_READONLY, EACCES,
-            "cannot open database " + path + " for writing: " + std::strerror(EACCES)};
+    return sqlite_error(SQLITE_READONLY, EACCES,
+                        "cannot open database " + path + " for writing: " + std::strerror(EACCES));
   }
   return {};
 }
@@ -73,7 +140,7 @@ status connection::query_int(const std::string& sql, long long& out) {
   if (rc == SQLITE_ROW) out = sqlite3_column_int64(stmt, 0);
   sqlite3_finalize(stmt);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE) return failure(rc, "query failed");
-  if (rc == SQLITE_DONE) return {SQLITE_DONE, 0, "query returned no row"};
+  if (rc == SQLITE_DONE) return status(errc::not_found, "query returned no row");
   return {};
 }
 

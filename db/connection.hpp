@@ -5,16 +5,18 @@
 
 #include <string>
 
+#include "util/error.hpp"
+
 namespace vpo::db {
 
-/// The outcome of a database operation: empty `error` means success. `error` is a complete
-/// sentence fragment (what failed and SQLite's/the OS's reason); `code` is SQLite's primary code.
-struct status {
-  int code = SQLITE_OK;
-  int os_errno = 0;
-  std::string error;
-  bool ok() const { return error.empty(); }
-};
+/// The outcome of a database operation (util/error.hpp): ok(), or a kind (`vpo::errc`), a
+/// sentence fragment (what failed and SQLite's/the OS's reason) and the operator's fix. SQLite's
+/// codes stay in this room: sqlite_error() maps them.
+using status = vpo::error;
+
+/// A failure from SQLite's result code `rc` (extended codes too) and, for open and I/O failures,
+/// the OS's errno (0: none): the kind and the fix follow from them.
+status sqlite_error(int rc, int os_errno, std::string message);
 
 /// How to open: create a missing file (startup) or require an existing one (reconnect).
 enum class open_mode { create_if_missing, existing_only };

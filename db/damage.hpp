@@ -7,6 +7,8 @@
 #include <optional>
 #include <string>
 
+#include "db/connection.hpp"
+
 namespace vpo::db {
 
 /// True for SQLite's answers that mean the file's content is damaged (SQLITE_CORRUPT,
@@ -21,5 +23,10 @@ void note_result(sqlite3* db, int rc);
 /// The last damage reported since the previous call for the database file that `db` has open,
 /// in words (SQLite's message); nullopt when none.
 std::optional<std::string> take_damage(sqlite3* db);
+
+/// A damaged-file failure (errc::corrupt, with the fix) carrying `message`.
+inline status damaged(std::string message) {
+  return sqlite_error(SQLITE_CORRUPT, 0, std::move(message));
+}
 
 }  // namespace vpo::db

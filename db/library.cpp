@@ -14,7 +14,7 @@ namespace vpo::db {
 namespace {
 
 status os_failure(int err, const std::string& what) {
-  return {SQLITE_CANTOPEN, err, what + ": " + std::strerror(err)};
+  return sqlite_error(SQLITE_CANTOPEN, err, what + ": " + std::strerror(err));
 }
 
 status make_folder(const std::string& path) {
@@ -41,17 +41,19 @@ status check_header(connection& c, const std::string& path) {
   sqlite3_file* file = nullptr;
   if (sqlite3_file_control(c.handle(), "main", SQLITE_FCNTL_FILE_POINTER, &file) != SQLITE_OK ||
       !file || !file->pMethods)
-    return {SQLITE_CANTOPEN, 0, "database " + path + ": cannot access the open file"};
+    return sqlite_error(SQLITE_CANTOPEN, 0, "database " + path + ": cannot access the open file");
   char header[16] = {};
   int rc = file->pMethods->xRead(file, header, sizeof header, 0);
   if (rc == SQLITE_IOERR_SHORT_READ) {
     sqlite3_int64 size = 0;
     if (file->pMethods->xFileSize(file, &size) == SQLITE_OK && size == 0) return {};  // new file
-    return {SQLITE_NOTADB, 0, "database " + path + ": file is not a database (truncated header)"};
+    return sqlite_error(SQLITE_NOTADB, 0,
+                        "database " + path + ": file is not a database (truncated header)");
   }
-  if (rc != SQLITE_OK) return {SQLITE_IOERR, 0, "database " + path + ": cannot read the header"};
+  if (rc != SQLITE_OK)
+    return sqlite_error(SQLITE_IOERR, 0, "database " + path + ": cannot read the header");
   if (std::memcmp(header, "SQLite format 3", 16) != 0)
-    return {SQLITE_NOTADB, 0, "database " + path + ": file is not a database"};
+    return sqlite_error(SQLITE_NOTADB, 0, "database " + path + ": file is not a database");
   return {};
 }
 
@@ -92,8 +94,8 @@ status open_library(const std::string& path, open_mode mode, int busy_timeout_ms
   // Reading the schema is the first access to the file: garbage fails here with SQLITE_NOTADB.
   long long version = 0;
   if (status s = read_schema_version(c, version); !s.ok()) {
-    s.error = "database " + path + ": " + s.error;
-    if ((s.code & 0xff) == SQLITE_BUSY) s.error += " (locked beyond the probe timeout)";
+    s.message = "database " + path + ": " + s.message;
+    if (s.is(errc::busy)) s.message += " (locked beyond the probe timeout)";
     return s;
   }
   if (mode == open_mode::create_if_missing && version == current_schema_version()) {
@@ -101,7 +103,7 @@ status open_library(const std::string& path, open_mode mode, int busy_timeout_ms
     // (each a disk flush). WAL mode is persistent; a file another tool left in rollback mode
     // is switched.
     if (status s = c.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"); !s.ok()) {
-      s.error = "database " + path + ": " + s.error;
+      s.message = "database " + path + ": " + s.message;
       return s;
     }
   } else if (mode == open_mode::create_if_missing) {
@@ -110,11 +112,11 @@ status open_library(const std::string& path, open_mode mode, int busy_timeout_ms
     if (status s = c.exec("PRAGMA page_size=16384; PRAGMA journal_mode=WAL; "
                           "PRAGMA synchronous=NORMAL;");
         !s.ok()) {
-      s.error = "database " + path + ": " + s.error;
+      s.message = "database " + path + ": " + s.message;
       return s;
     }
     if (status s = migrate(c); !s.ok()) {
-      s.error = "database " + path + ": " + s.error;
+      s.message = "database " + path + ": " + s.message;
       return s;
     }
     if (upgraded_from && version > 0 && version < current_schema_version())
@@ -123,9 +125,9 @@ status open_library(const std::string& path, open_mode mode, int busy_timeout_ms
     // (copies and backups of it are valid, and a stale WAL never hides a replaced file).
     c.exec("PRAGMA wal_checkpoint(TRUNCATE)");
   } else if (version != current_schema_version()) {
-    return {SQLITE_ERROR, 0,
-            "database " + path + " has schema version " + std::to_string(version) + ", expected " +
-                std::to_string(current_schema_version())};
+    return sqlite_error(SQLITE_ERROR, 0,
+                        "database " + path + " has schema version " + std::to_string(version) +
+                            ", expected " + std::to_string(current_schema_version()));
   }
   if (status s = identity_of(path, id); !s.ok()) return s;
   out = std::move(c);
@@ -135,11 +137,11 @@ status open_library(const std::string& path, open_mode mode, int busy_timeout_ms
 status probe_library(connection& c, const std::string& path, const file_identity& id) {
   file_identity now;
   if (status s = identity_of(path, now); !s.ok()) return s;
-  if (now != id) return {SQLITE_CANTOPEN, 0, "database file " + path + " was replaced"};
+  if (now != id) return sqlite_error(SQLITE_CANTOPEN, 0, "database file " + path + " was replaced");
   if (status s = check_header(c, path); !s.ok()) return s;
   long long version = 0;
   if (status s = c.query_int("SELECT max(version) FROM schema_version", version); !s.ok()) {
-    if ((s.code & 0xff) == SQLITE_BUSY) s.error += " (locked beyond the probe timeout)";
+    if (s.is(errc::busy)) s.message += " (locked beyond the probe timeout)";
     return s;
   }
   return {};
@@ -151,19 +153,19 @@ status probe_writable(connection& c, const std::string& path, unsigned long long
   if (::statvfs(folder.empty() ? "." : folder.c_str(), &fs) == 0) {
     auto free_bytes = static_cast<unsigned long long>(fs.f_bavail) * fs.f_frsize;
     if (free_bytes < min_free_bytes)
-      return {SQLITE_FULL, ENOSPC,
-              "database " + path + " cannot be written: no space left on its file system (" +
-                  std::to_string(free_bytes / 1024) + " KiB free)"};
+      return sqlite_error(SQLITE_FULL, ENOSPC,
+                          "database " + path +
+                              " cannot be written: no space left on its file system (" +
+                              std::to_string(free_bytes / 1024) + " KiB free)");
   }
   status s = c.exec("BEGIN IMMEDIATE");
   if (!s.ok()) {
-    int code = s.code & 0xff;
-    if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
-      s.error = "database " + path +
-                " cannot be written: another process holds its write lock beyond the probe "
-                "timeout";
+    if (s.is(errc::busy))
+      s.message = "database " + path +
+                  " cannot be written: another process holds its write lock beyond the probe "
+                  "timeout";
     else
-      s.error = "database " + path + " cannot be written: " + s.error;
+      s.message = "database " + path + " cannot be written: " + s.message;
     return s;
   }
   c.exec("ROLLBACK");
@@ -198,36 +200,18 @@ status check_integrity(connection& c, const std::string& path, std::chrono::mill
   finished = rc != SQLITE_INTERRUPT;
   if (!finished) return {};
   if (rc != SQLITE_DONE)
-    return {rc, 0, "database " + path + " failed its integrity check: " + message};
+    return sqlite_error(rc, 0, "database " + path + " failed its integrity check: " + message);
   if (first_problem != "ok")
-    return {SQLITE_CORRUPT, 0, "database " + path + " is damaged: " + first_problem};
+    return sqlite_error(SQLITE_CORRUPT, 0, "database " + path + " is damaged: " + first_problem);
   return {};
 }
 
-std::string fix_hint(const status& s) {
-  switch (s.code & 0xff) {
-    case SQLITE_NOTADB:
-      return "The file is not a SQLite database: move it away or point --db at a vpo library "
-             "database.";
-    case SQLITE_CORRUPT:
-      return "The database is corrupt: restore it from a backup.";
-    case SQLITE_IOERR:
-      return "An I/O error occurred: check the disk (dmesg) and free space.";
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-      return "Another process holds a lock on the database: stop it or wait, then retry.";
-    case SQLITE_FULL:
-      return "The disk is full: free some space.";
-    default:
-      break;
-  }
-  if (s.os_errno == EACCES || s.os_errno == EPERM || s.os_errno == EROFS)
-    return "Check the owner and permissions of the file and its folder (the daemon's user needs "
-           "read and write access), or choose another --db.";
-  if (s.os_errno == EISDIR) return "Point --db at a file, not a folder.";
-  if (s.os_errno == ENOTDIR || s.os_errno == ENOENT)
-    return "A part of the path is not a folder or does not exist: fix --db/database_path.";
-  return "Check the path given by --db/database_path.";
-}
+status finish_wal(const std::string& path, int busy_timeout_ms) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return {};
+  connection c;
+  if (status s = c.open(path, open_mode::existing_only, busy_timeout_ms); !s.ok()) return s;
+  return c.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+}  // ~connection: the last connection closes and removes the WAL
 
 }  // namespace vpo::db

@@ -40,14 +40,18 @@ status probe_library(connection& c, const std::string& path, const file_identity
 status probe_writable(connection& c, const std::string& path, unsigned long long min_free_bytes);
 
 /// `PRAGMA quick_check` of the whole file, stopped after `budget` (`finished` false then, and no
-/// verdict). A damaged file gives SQLITE_CORRUPT with the first problem SQLite found. Never writes.
+/// verdict). A damaged file gives errc::corrupt with the first problem SQLite found. Never writes.
 status check_integrity(connection& c, const std::string& path, std::chrono::milliseconds budget,
                        bool& finished);
 
-/// The operator's likely fix for a failed open, as a sentence.
-std::string fix_hint(const status& s);
-
 /// `path` made absolute against the working directory (no symlink resolution).
 std::string absolute_path(const std::string& path);
+
+/// After every connection of the daemon is closed: moves the WAL into the file and removes it,
+/// so a stopped daemon leaves one self-contained file (copies and backups of it are complete).
+/// SQLite does this when its last connection closes, but connections closing at the same time
+/// can each see another still open and all skip it. Waits at most `busy_timeout_ms` for a lock
+/// another process holds; a missing file is left alone.
+status finish_wal(const std::string& path, int busy_timeout_ms);
 
 }  // namespace vpo::db

@@ -147,7 +147,7 @@ status read_schema_version(connection& c, long long& version) {
   version = 0;
   if (tables == 0) return {};
   s = c.query_int("SELECT max(version) FROM schema_version", version);
-  if (s.code == SQLITE_DONE) return {};
+  if (s.is(errc::not_found)) return {};  // an empty table: version 0
   return s;
 }
 
@@ -157,10 +157,10 @@ status migrate(connection& c) {
   long long version = 0;
   s = read_schema_version(c, version);
   if (s.ok() && version > current_schema_version()) {
-    s = {SQLITE_ERROR, 0,
-         "database schema version " + std::to_string(version) +
-             " is newer than this vpo supports (" + std::to_string(current_schema_version()) +
-             "); upgrade vpo"};
+    s = sqlite_error(SQLITE_ERROR, 0,
+                     "database schema version " + std::to_string(version) +
+                         " is newer than this vpo supports (" +
+                         std::to_string(current_schema_version()) + "); upgrade vpo");
   }
   for (auto v = version; s.ok() && v < current_schema_version(); ++v) {
     s = migrations()[static_cast<std::size_t>(v)](c);

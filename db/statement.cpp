@@ -71,10 +71,7 @@ int statement::step() {
 }
 
 status statement::failure(int rc, const std::string& what) const {
-  status s;
-  s.code = rc & 0xff;
-  s.error = what + ": " + (stmt_ ? sqlite3_errmsg(db_) : error_);
-  return s;
+  return sqlite_error(rc, 0, what + ": " + (stmt_ ? sqlite3_errmsg(db_) : error_));
 }
 
 status statement::run(const std::string& what) {

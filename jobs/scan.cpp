@@ -289,14 +289,14 @@ db::status scan_walk::start() {
   w.gone_q = db::statement(
       w.db, "SELECT path, missing FROM files WHERE path >= ? AND path < ? ORDER BY path LIMIT ?");
   for (auto* s : {&w.known_q, &w.gone_q})
-    if (!s->error().empty()) return {SQLITE_ERROR, 0, s->error()};
+    if (!s->error().empty()) return db::sqlite_error(SQLITE_ERROR, 0, s->error());
   struct stat st {};
   if (::stat(w.root.c_str(), &st) != 0)
-    return {SQLITE_CANTOPEN, errno, "cannot open " + w.root + ": " + std::strerror(errno)};
+    return vpo::errno_error(errno, "cannot open " + w.root);
   if (!S_ISDIR(st.st_mode))
-    return {SQLITE_CANTOPEN, ENOTDIR, "cannot open " + w.root + ": " + std::strerror(ENOTDIR)};
+    return vpo::errno_error(ENOTDIR, "cannot open " + w.root);
   if (::access(w.root.c_str(), R_OK | X_OK) != 0)
-    return {SQLITE_CANTOPEN, errno, "cannot open " + w.root + ": " + std::strerror(errno)};
+    return vpo::errno_error(errno, "cannot open " + w.root);
   // The basis of the progress: the last completed scan of this very tree, else the files the
   // library has under it (a range of the primary key).
   db::statement last(w.db,

@@ -169,11 +169,9 @@ struct durable {
 db::status job_store::prepared() {
   auto e = st_->first_error();
   if (e.empty()) return {};
-  db::status s;
-  s.code = SQLITE_ERROR;
-  s.error = "the job store's statements do not prepare on this database (" + e +
-            "): the library's schema is not the one this vpo expects";
-  return s;
+  return db::sqlite_error(SQLITE_ERROR, 0,
+                          "the job store's statements do not prepare on this database (" + e +
+                              "): the library's schema is not the one this vpo expects");
 }
 
 job_store::job_store(db::connection& c) : c_(c), st_(std::make_unique<statements>(c)) {

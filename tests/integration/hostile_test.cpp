@@ -277,6 +277,9 @@ TEST_CASE(
   REQUIRE(created);
   REQUIRE(job_reaches(d.port(), (*created)["id"], "completed", 30s));
   REQUIRE(d.stop(SIGTERM) == 0);
+  // A stopped daemon leaves one self-contained file: no WAL beside it (else its frames would
+  // hide the damage below, and a copy of the file alone would be stale).
+  REQUIRE_FALSE(std::filesystem::exists(d.db_path() + "-wal"));
   std::string good = d.home().file("good-copy.db");
   std::filesystem::copy_file(d.db_path(), good);
   {

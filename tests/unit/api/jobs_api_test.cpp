@@ -1,6 +1,8 @@
 // jobs_api_test.cpp: every request error of the jobs API, rendering, and the bearer check.
 #include "api/jobs_api.hpp"
 
+#include "api/errors.hpp"
+
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -137,22 +139,24 @@ TEST_CASE("answers render with the contract's job object and status codes", "[jo
   job_query get;
   get.what = job_query::op::get;
   get.id = "nope";
-  a.result = job_answer::outcome::not_found;
-  CHECK(render_job_answer(get, a).status == 404);
-  a.result = job_answer::outcome::conflict;
+  a = failed_answer(vpo::errc::not_found, "", "JOB_NOT_FOUND");
+  auto missing = render_job_answer(get, a);
+  CHECK(missing.status == 404);
+  CHECK(nlohmann::json::parse(missing.body)["code"] == "JOB_NOT_FOUND");
+  CHECK(nlohmann::json::parse(missing.body)["error"] == "no job with id 'nope'");
+  a = failed_answer(vpo::errc::conflict, "job x is already completed", "JOB_FINISHED");
   CHECK(render_job_answer(get, a).status == 409);
-  a.result = job_answer::outcome::invalid;
-  a.message = "field 'path' must name an existing directory";
+  a = failed_answer(vpo::errc::invalid, "field 'path' must name an existing directory");
   auto invalid = render_job_answer(create, a);
   CHECK(invalid.status == 400);
   CHECK(nlohmann::json::parse(invalid.body)["code"] == "INVALID_FIELD");
-  a.result = job_answer::outcome::unavailable;
-  a.message = "the job store was too slow; the job was not created, retry";
+  a = failed_answer(vpo::errc::unavailable, "the job store was too slow; retry");
   auto busy = render_job_answer(create, a);
   CHECK(busy.status == 503);
   CHECK(nlohmann::json::parse(busy.body)["code"] == "DATABASE_UNAVAILABLE");
   a.code = "PATH_CHECK_TIMEOUT";
   CHECK(nlohmann::json::parse(render_job_answer(create, a).body)["code"] == "PATH_CHECK_TIMEOUT");
+  a = {};
   a.result = job_answer::outcome::accepted;
   a.jobs = {j};
   CHECK(render_job_answer(get, a).status == 202);
@@ -172,4 +176,47 @@ TEST_CASE("the bearer check accepts only the exact token", "[auth]") {
   CHECK_FALSE(bearer_matches("Bearer 0123456789abcdef-tokeN", token));
   CHECK_FALSE(bearer_matches("", token));
   CHECK_FALSE(bearer_matches(token, token));
+}
+
+TEST_CASE("the error table gives every kind its HTTP status, code and Retry-After",
+          "[api][error]") {
+  using vpo::errc;
+  struct row {
+    errc kind;
+    int status;
+    const char* code;
+    const char* retry_after;  // "" = none
+  };
+  for (const row& r :
+       {row{errc::invalid, 400, "INVALID_FIELD", ""},
+        row{errc::unauthorized, 401, "UNAUTHORIZED", ""},
+        row{errc::not_found, 404, "NOT_FOUND", ""}, row{errc::conflict, 409, "CONFLICT", ""},
+        row{errc::stale, 409, "CONFLICT", ""}, row{errc::rate_limited, 429, "RATE_LIMITED", "1"},
+        row{errc::busy, 503, "DATABASE_UNAVAILABLE", "2"},
+        row{errc::full, 503, "DATABASE_UNAVAILABLE", "2"},
+        row{errc::corrupt, 503, "DATABASE_UNAVAILABLE", "2"},
+        row{errc::timeout, 503, "UNAVAILABLE", "2"}, row{errc::overloaded, 503, "OVERLOADED", "1"},
+        row{errc::cancelled, 503, "SHUTTING_DOWN", "1"},
+        row{errc::internal, 500, "INTERNAL_ERROR", ""}}) {
+    auto res = vpo::api::error_response(vpo::error(r.kind, "because"));
+    INFO(std::error_code(r.kind).message());
+    CHECK(res.status == r.status);
+    auto body = nlohmann::json::parse(res.body);
+    CHECK(body["code"] == r.code);
+    CHECK(body["error"] == "because");
+    std::string retry;
+    for (auto& h : res.headers)
+      if (h.first == "Retry-After") retry = h.second;
+    CHECK(retry == r.retry_after);
+  }
+  // A specific code and Retry-After replace the table's; the status stays the kind's.
+  auto res = vpo::api::error_response(vpo::error(errc::cancelled, "draining"), "", 7);
+  CHECK(res.status == 503);
+  bool seven = false;
+  for (auto& h : res.headers) seven = seven || (h.first == "Retry-After" && h.second == "7");
+  CHECK(seven);
+  auto unauthorized = vpo::api::error_response(vpo::error(errc::unauthorized, "token"));
+  bool challenge = false;
+  for (auto& h : unauthorized.headers) challenge = challenge || h.first == "WWW-Authenticate";
+  CHECK(challenge);
 }

@@ -23,7 +23,7 @@ TEST_CASE("a missing database is created with its folder, schema version, WAL mo
   std::string path = dir.file("a/b/library.db");
   db::connection c;
   db::file_identity id;
-  REQUIRE(db::open_library(path, db::open_mode::create_if_missing, 1000, c, id).error == "");
+  REQUIRE(db::open_library(path, db::open_mode::create_if_missing, 1000, c, id).message == "");
   long long version = 0;
   REQUIRE(db::read_schema_version(c, version).ok());
   CHECK(version == db::current_schema_version());
@@ -53,9 +53,9 @@ TEST_CASE("a garbage file is reported as not a database with a fix", "[db]") {
   db::file_identity id;
   auto s = db::open_library(path, db::open_mode::create_if_missing, 1000, c, id);
   REQUIRE_FALSE(s.ok());
-  CHECK((s.code & 0xff) == SQLITE_NOTADB);
-  CHECK_THAT(s.error, Catch::Contains(path));
-  CHECK_THAT(db::fix_hint(s), Catch::Contains("not a SQLite database"));
+  CHECK(s.is(vpo::errc::corrupt));
+  CHECK_THAT(s.message, Catch::Contains(path));
+  CHECK_THAT(s.fix, Catch::Contains("not a SQLite database"));
 }
 
 TEST_CASE("a newer schema version is refused", "[db]") {
@@ -71,7 +71,7 @@ TEST_CASE("a newer schema version is refused", "[db]") {
   db::file_identity id;
   auto s = db::open_library(path, db::open_mode::create_if_missing, 1000, c, id);
   REQUIRE_FALSE(s.ok());
-  CHECK_THAT(s.error, Catch::Contains("newer than this vpo supports"));
+  CHECK_THAT(s.message, Catch::Contains("newer than this vpo supports"));
 }
 
 TEST_CASE("a plain SQLite database without vpo's schema gets it", "[db]") {
@@ -102,7 +102,7 @@ TEST_CASE("the probe notices a removed or replaced file", "[db]") {
   std::filesystem::rename(dir.file("copy.db"), path);
   auto s = db::probe_library(c, path, id);
   CHECK_FALSE(s.ok());
-  CHECK_THAT(s.error, Catch::Contains("replaced"));
+  CHECK_THAT(s.message, Catch::Contains("replaced"));
   // A valid copy can be reopened.
   db::connection again;
   db::file_identity id2;
@@ -145,8 +145,8 @@ TEST_CASE("a database locked by another process beyond the timeout is reported a
   REQUIRE(byte == 'L');
   auto s = db::open_library(path, db::open_mode::existing_only, 100, c, id);
   CHECK_FALSE(s.ok());
-  CHECK((s.code & 0xff) == SQLITE_BUSY);
-  CHECK_THAT(s.error, Catch::Contains("locked beyond the probe timeout"));
+  CHECK(s.is(vpo::errc::busy));
+  CHECK_THAT(s.message, Catch::Contains("locked beyond the probe timeout"));
   REQUIRE(::write(release[1], "x", 1) == 1);
   int status = 0;
   REQUIRE(::waitpid(pid, &status, 0) == pid);
@@ -169,7 +169,7 @@ TEST_CASE("the probe notices garbage written over the file in place", "[db]") {
   }
   auto s = db::probe_library(c, path, id);
   CHECK_FALSE(s.ok());
-  CHECK((s.code & 0xff) == SQLITE_NOTADB);
+  CHECK(s.is(vpo::errc::corrupt));
 }
 
 TEST_CASE("only one holder of the instance lock at a time", "[db]") {
@@ -222,8 +222,9 @@ TEST_CASE("damaged pages: the integrity check finds them and a read that meets t
   bool finished = false;
   auto s = db::check_integrity(c, path, std::chrono::seconds(10), finished);
   CHECK(finished);  // ...the integrity check does
-  CHECK((s.code & 0xff) == SQLITE_CORRUPT);
-  CHECK_THAT(s.error, Catch::Contains("is damaged"));
+  CHECK(s.is(vpo::errc::corrupt));
+  CHECK_THAT(s.fix, Catch::Contains("restore it from a backup"));
+  CHECK_THAT(s.message, Catch::Contains("is damaged"));
   // A read that meets a damaged page leaves a report for the health probe.
   CHECK_FALSE(db::take_damage(c.handle()));
   long long n = 0;

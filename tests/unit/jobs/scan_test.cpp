@@ -228,7 +228,8 @@ TEST_CASE("a root that is not a readable directory fails the start", "[scan]") {
   jobs::scan_walk w(f.conn, f.dir.file("nope"), "job-x", logging::logger("test"));
   auto s = w.start();
   CHECK_FALSE(s.ok());
-  CHECK_THAT(s.error, Catch::Contains("No such file"));
+  CHECK_THAT(s.message, Catch::Contains("No such file"));
+  CHECK(s.is(vpo::errc::not_found));
 }
 
 TEST_CASE("unreadable folders are counted and skipped, and nothing below them turns missing",

@@ -407,8 +407,8 @@ TEST_CASE("a jobs table the code does not match is reported, never run", "[job_s
   store::job_store mismatched(f.conn);
   auto p = mismatched.prepared();
   CHECK_FALSE(p.ok());
-  CHECK_THAT(p.error, Catch::Contains("job_type"));  // what SQLite says is missing
-  CHECK_THAT(p.error, Catch::Contains("schema"));
+  CHECK_THAT(p.message, Catch::Contains("job_type"));  // what SQLite says is missing
+  CHECK_THAT(p.message, Catch::Contains("schema"));
 }
 
 TEST_CASE("retry: failed or cancelled back to queued, attempts kept, never beside a waiting twin",
