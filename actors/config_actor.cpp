@@ -7,7 +7,7 @@
 #include <caf/all.hpp>
 
 #include "actors/messages.hpp"
-#include "actors/unexpected.hpp"
+#include "actors/guard.hpp"
 #include "config/reload.hpp"
 #include "logging/formatter.hpp"
 #include "logging/log.hpp"
@@ -130,7 +130,7 @@ void reload(config_actor* self) {
 
 caf::behavior config_impl(config_actor* self, config::settings settings, config::load_input input,
                           bool file_loaded) {
-  log_unexpected_messages(self, "config");
+  install_guards(self, "config");
   self->state.running = std::move(settings);
   self->state.input = std::move(input);
   self->state.file_loaded = file_loaded;

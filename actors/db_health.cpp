@@ -6,7 +6,7 @@
 #include <caf/all.hpp>
 
 #include "actors/messages.hpp"
-#include "actors/unexpected.hpp"
+#include "actors/guard.hpp"
 #include "db/damage.hpp"
 #include "db/instance_lock.hpp"
 #include "db/library.hpp"
@@ -146,7 +146,7 @@ void on_probe(db_actor* self) {
 }
 
 caf::behavior db_health_impl(db_actor* self, db_health_options options) {
-  log_unexpected_messages(self, "db_health");
+  install_guards(self, "db_health");
   self->state.options = options;
   self->state.path = db::absolute_path(options.database_path);
   return {

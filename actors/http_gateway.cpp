@@ -5,8 +5,9 @@
 #include <caf/all.hpp>
 #include <memory>
 
+#include "actors/errors.hpp"
+#include "actors/guard.hpp"
 #include "actors/messages.hpp"
-#include "actors/unexpected.hpp"
 #include "api/errors.hpp"
 #include "logging/log.hpp"
 #include "net/rate_limit.hpp"
@@ -54,6 +55,7 @@ net::server_hooks make_hooks(gateway* self) {
     caf::anon_send(me, livez_call{std::move(reply)});
   };
   hooks.drained = [me] { caf::anon_send(me, http_idle_atom::value); };
+  hooks.failed = [me](const std::string& what) { caf::anon_send(me, io_failed{what}); };
   return hooks;
 }
 
@@ -295,7 +297,7 @@ void on_api(gateway* self, http_call& call) {
 }
 
 caf::behavior gateway_impl(gateway* self, http_gateway_options options, caf::actor jobs) {
-  log_unexpected_messages(self, "http_gateway");
+  install_guards(self, "http_gateway");
   self->state.options = std::move(options);
   self->state.limiter.configure(self->state.options.rate_limit);
   self->state.jobs = std::move(jobs);
@@ -331,6 +333,13 @@ caf::behavior gateway_impl(gateway* self, http_gateway_options options, caf::act
         call.reply(std::move(r));
       },
       [=](drain_atom, std::int64_t ms_left) { return on_drain(self, ms_left); },
+      [=](const io_failed& f) {
+        // A defect on the io thread: this actor ends with the error, and the supervisor, which
+        // monitors it, stops the daemon with exit 1 (the drain still runs).
+        self->state.log.error("the HTTP io thread failed: " + f.what +
+                              " (a defect in vpo: please report it); stopping the daemon");
+        self->quit(to_caf(vpo::error(errc::internal, "io thread: " + f.what)));
+      },
       [=](http_idle_atom) {
         if (self->state.server && self->state.server->requests_in_flight() == 0)
           deliver_drained(self);

@@ -4,7 +4,7 @@
 #include "actors/job_queue_state.hpp"
 #include "actors/job_worker.hpp"
 #include "actors/store.hpp"
-#include "actors/unexpected.hpp"
+#include "actors/guard.hpp"
 #include "logging/formatter.hpp"
 
 namespace vpo::actors {
@@ -507,7 +507,7 @@ caf::response_promise on_init(queue* self) {
 }
 
 caf::behavior queue_impl(queue* self, job_queue_options options) {
-  log_unexpected_messages(self, "job_queue");
+  install_guards(self, "job_queue");
   self->state.options = std::move(options);
   self->state.retention_days = self->state.options.retention_days;
   self->state.auto_purge = self->state.options.auto_purge;

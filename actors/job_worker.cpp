@@ -10,7 +10,7 @@
 #include <optional>
 
 #include "actors/messages.hpp"
-#include "actors/unexpected.hpp"
+#include "actors/guard.hpp"
 #include "db/library.hpp"
 #include "jobs/scan.hpp"
 #include "logging/log.hpp"
@@ -144,7 +144,7 @@ void on_step(worker* self, std::uint64_t gen) {
 
 caf::behavior worker_impl(worker* self, caf::actor queue, store_actor store,
                           job_worker_options options) {
-  log_unexpected_messages(self, "job_worker");
+  install_guards(self, "job_worker");
   // A detached actor owns its thread: the walk (and its folder listers, which inherit this) yields
   // the CPU to the io thread, the control actors and the store when the cores are busy.
   ::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), options.nice);

@@ -67,6 +67,14 @@ struct http_call {
 struct livez_call {
   net::reply_fn reply;
 };
+/// net -> http_gateway: a handler on the io thread threw (its text); the gateway stops the daemon.
+struct io_failed {
+  std::string what;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, io_failed& x) {
+  return f(caf::meta::type_name("vpo.io_failed"), x.what);
+}
 using http_idle_atom = caf::atom_constant<caf::atom("http_idle")>;  ///< drained: nothing in flight
 using tick_atom = caf::atom_constant<caf::atom("tick")>;    ///< gateway: watchdog and status timer
 using alive_atom = caf::atom_constant<caf::atom("alive")>;  ///< the io thread answered a tick

@@ -10,7 +10,7 @@
 #include <map>
 
 #include "actors/messages.hpp"
-#include "actors/unexpected.hpp"
+#include "actors/guard.hpp"
 #include "logging/log.hpp"
 #include "os/signals.hpp"
 #include "os/systemd_notify.hpp"
@@ -162,7 +162,7 @@ void on_signal(coordinator* self, const signal_msg& sig) {
 
 caf::behavior coordinator_impl(coordinator* self, caf::actor report_to, caf::actor config,
                                std::chrono::milliseconds timeout) {
-  log_unexpected_messages(self, "shutdown_coordinator");
+  install_guards(self, "shutdown_coordinator");
   self->state.report_to = std::move(report_to);
   self->state.config = std::move(config);
   self->state.timeout = timeout;

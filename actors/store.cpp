@@ -10,7 +10,7 @@
 #include <memory>
 
 #include "actors/messages.hpp"
-#include "actors/unexpected.hpp"
+#include "actors/guard.hpp"
 #include "db/library.hpp"
 #include "logging/log.hpp"
 #include "store/job_store.hpp"
@@ -149,7 +149,7 @@ store_recovery on_store_init(store_ptr self, int max_attempts) {
 }
 
 store_actor::behavior_type store_impl(store_ptr self, std::string path) {
-  log_unexpected_messages(self, "store");
+  install_guards(self, "store");
   self->state.db.path = std::move(path);
   return {
       [=](init_atom, int max_attempts) -> store_recovery {
@@ -217,7 +217,7 @@ job_answer on_read(reader_state& st, const job_query& q) {
 }
 
 reader_actor::behavior_type reader_impl(reader_ptr self, std::string path) {
-  log_unexpected_messages(self, "reader");
+  install_guards(self, "reader");
   self->state.db.path = std::move(path);
   return {
       [=](init_atom) -> init_result {
@@ -251,6 +251,7 @@ caf::actor spawn_path_check(caf::actor_system& sys, const std::string& path) {
   // actor takes none (UBSan reports it).
   return sys.spawn<caf::detached>(
       [](caf::event_based_actor* self, std::string p) -> caf::behavior {
+        install_guards(self, "path_check");
         return {
             [=](check_atom) -> std::string {
               self->quit();

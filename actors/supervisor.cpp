@@ -12,7 +12,7 @@
 #include "actors/job_queue.hpp"
 #include "actors/messages.hpp"
 #include "actors/shutdown_coordinator.hpp"
-#include "actors/unexpected.hpp"
+#include "actors/guard.hpp"
 #include "logging/log.hpp"
 #include "os/signals.hpp"
 #include "os/systemd_notify.hpp"
@@ -89,6 +89,10 @@ auto failed_step(supervisor* self, std::string step) {
 
 caf::actor add_child(supervisor* self, std::string name, caf::actor handle) {
   self->monitor(handle);
+  // Linked too: should the supervisor itself fail (an exception, actors/guard.hpp), every child
+  // ends with it, so the actor system can close and `serve` exits 1 instead of waiting for ever.
+  // A child's end reaches the supervisor as a down message; its exit message is ignored below.
+  self->link_to(handle);
   self->state.children.push_back({std::move(name), handle, true});
   return handle;
 }
@@ -225,9 +229,10 @@ void on_down(supervisor* self, const caf::down_msg& dm) {
 
 caf::behavior supervisor_impl(supervisor* self, config::settings settings, config::load_input input,
                               bool file_loaded) {
-  log_unexpected_messages(self, "supervisor");
+  install_guards(self, "supervisor");
   self->state.settings = std::move(settings);
   self->set_down_handler([=](caf::down_msg& dm) { on_down(self, dm); });
+  self->set_exit_handler([](caf::exit_msg&) {});  // children: handled as down messages
   return {
       [=](run_atom) {
         auto& st = self->state;

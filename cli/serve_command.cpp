@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <mutex>
 
+#include "actors/errors.hpp"
 #include "actors/messages.hpp"
 #include "actors/supervisor.hpp"
 #include "db/library.hpp"
@@ -137,6 +138,7 @@ int run_serve(const config::loaded_config& loaded, const config::load_input& inp
     caf::actor_system_config cfg;  // never parse(): argv belongs to CLI11
     cfg.set("scheduler.max-threads", 2);
     tune_scheduler(cfg);
+    actors::register_errors(cfg);
     caf::actor_system sys{cfg};
     auto sup = actors::spawn_supervisor(sys, settings, input, loaded.config_file_loaded);
     {

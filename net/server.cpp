@@ -66,6 +66,7 @@ struct server::impl {
   void notify_drained() {
     if (hooks.drained) hooks.drained();
   }
+  void run_io();  // the io thread: ioc.run(), reporting what a handler throws
   template <class F>
   void for_each_session(F f);
   /// The io thread's snapshot (publish() hands new ones over by posting to the io thread).
@@ -807,6 +808,27 @@ std::string server::adopt(int fd) {
   return {};
 }
 
+// No exception may leave the io thread (std::terminate would skip the drain). One that a handler
+// throws is a defect: reported to the owner, which stops the daemon with exit 1; meanwhile the
+// io_context runs on (Asio allows run() again after a handler threw), so the drain still answers.
+void server::impl::run_io() {
+  for (;;) {
+    std::string what;
+    try {
+      ioc.run();
+      return;
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+      what = "an exception that is not a std::exception";
+    }
+    try {
+      if (hooks.failed) hooks.failed(what);
+    } catch (...) {  // the report itself failed: keep serving; the stop comes some other way
+    }
+  }
+}
+
 void server::run() {
   // Deadlines are checked a quarter of the shortest timeout apart (250 ms with the contract's
   // limits): a connection is closed no earlier than its deadline and at most that much later.
@@ -817,7 +839,7 @@ void server::run() {
       std::clamp(shortest / 4, std::chrono::milliseconds(10), std::chrono::milliseconds(250));
   asio::post(impl_->ioc, [p = impl_.get()] { p->sweep(); });
   impl_->do_accept();
-  impl_->thread = std::thread([p = impl_.get()] { p->ioc.run(); });
+  impl_->thread = std::thread([p = impl_.get()] { p->run_io(); });
 }
 
 void server::publish(health_snapshot snapshot) {

@@ -29,6 +29,9 @@ struct server_hooks {
   request_handler api;            ///< `/api/...` requests
   request_handler livez;          ///< must reply 200 when the actor system answers
   std::function<void()> drained;  ///< called when draining and no request is in flight
+  /// Called when a handler on the io thread threw (a defect): the exception's text. The io
+  /// thread goes on serving; the owner is expected to stop the daemon cleanly.
+  std::function<void(const std::string& what)> failed;
 };
 
 class server {

@@ -122,3 +122,36 @@ TEST_CASE("server: close_all ends every connection at once", "[server]") {
   CHECK(busy.wait_closed(2s));
   CHECK(test::eventually([&] { return s.srv->requests_in_flight() == 0; }, 2s));
 }
+
+TEST_CASE("server: a handler that throws on the io thread is reported, and serving goes on",
+          "[server][error]") {
+  std::mutex mutex;
+  std::condition_variable cv;
+  std::vector<std::string> failures;
+  net::server_hooks h;
+  h.api = [](net::http_request, net::reply_fn) { throw std::runtime_error("a defect"); };
+  h.failed = [&](const std::string& what) {
+    std::lock_guard<std::mutex> lock(mutex);
+    failures.push_back(what);
+    cv.notify_all();
+  };
+  net::server srv(std::move(h), net::server_options{});
+  auto port = test::free_port();
+  REQUIRE(srv.listen("127.0.0.1", port) == "");
+  net::health_snapshot snap;
+  snap.ready = snap.database_connected = true;
+  srv.publish(snap);
+  srv.run();
+  test::http_connection c(port);
+  (void)c.request("GET", "/api/jobs");  // its answer is lost with the exception
+  {
+    std::unique_lock<std::mutex> lock(mutex);
+    REQUIRE(cv.wait_for(lock, 5s, [&] { return !failures.empty(); }));
+    CHECK(failures[0] == "a defect");
+  }
+  // The io thread still turns: the process did not terminate and probes are answered.
+  auto health = test::http_get(port, "/health");
+  REQUIRE(health);
+  CHECK(health->status == 200);
+  srv.stop();
+}
