@@ -1,10 +1,10 @@
 // job_queue.cpp: dispatch to workers, claims, the jobs' ends, drain and force. No I/O here.
 #include "actors/job_queue.hpp"
 
+#include "actors/guard.hpp"
 #include "actors/job_queue_state.hpp"
 #include "actors/job_worker.hpp"
 #include "actors/store.hpp"
-#include "actors/guard.hpp"
 #include "logging/formatter.hpp"
 
 namespace vpo::actors {
@@ -366,7 +366,9 @@ void run_force(queue* self, caf::response_promise rp) {
         if (j.id == id && !summary.empty()) j.summary_json = summary;
       if (--*pending == 0) requeue();
     };
-    self->request<high>(sl.worker, 100ms, force_atom::value)
+    // caf::duration, not 100ms: CAF 0.17.6 drops the priority of a request with a std::chrono
+    // timeout (tests/unit/actors/priority_test.cpp), and the force must overtake queued steps.
+    self->request<high>(sl.worker, caf::duration{100ms}, force_atom::value)
         .then([=](const job_stopped& s) mutable { one_done(s.summary_json); },
               [=](caf::error&) mutable { one_done(""); });
   }

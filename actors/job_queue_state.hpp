@@ -77,9 +77,10 @@ struct queue_state {
 using queue = caf::stateful_actor<queue_state>;
 
 // A job transition for the store, sent with high priority so that it overtakes the scan batches
-// waiting in the store's mailbox. (CAF 0.17's request<high> does not carry the priority to the
-// receiver's mailbox, a plain send<high> does: the store's answer comes back as a message with
-// the call's id, and a timer message stands for the timeout.)
+// waiting in the store's mailbox. The store's answer comes back as a message with the call's id,
+// and a timer message stands for the timeout. (CAF 0.17.6's request<high> keeps the priority only
+// with a caf::duration timeout; the std::chrono overload drops it: tests/unit/actors/
+// priority_test.cpp.)
 struct call_store {
   call_store(queue* s, std::chrono::milliseconds t, store_op o)
       : self(s), timeout(t), op(std::move(o)) {}
