@@ -1,5 +1,6 @@
-// supervisor.hpp: spawns config -> db_health -> http_gateway -> shutdown_coordinator in order,
-// monitors them, stops them in reverse order, and hands the final report to main.
+// supervisor.hpp: spawns config -> db_health -> job_queue (with the store, the reader and the
+// workers) and http_gateway -> shutdown_coordinator in order, monitors and links them, stops them
+// in reverse order, and hands the final report to main.
 #pragma once
 
 #include <caf/fwd.hpp>
