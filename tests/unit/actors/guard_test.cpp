@@ -49,10 +49,14 @@ TEST_CASE(
     caf::actor_system_config cfg;
     vpo::actors::register_errors(cfg);
     caf::actor_system sys{cfg};
-    auto thrower = sys.spawn([](caf::event_based_actor* self) -> caf::behavior {
-      vpo::actors::install_guards(self, "thrower");
-      return {[](int) -> int { throw std::runtime_error("boom"); }};
-    });
+    // One spawn argument: CAF 0.17 dereferences a null argument tuple for a function actor that
+    // takes none (UBSan reports it).
+    auto thrower = sys.spawn(
+        [](caf::event_based_actor* self, int) -> caf::behavior {
+          vpo::actors::install_guards(self, "thrower");
+          return {[](int) -> int { throw std::runtime_error("boom"); }};
+        },
+        0);
     caf::scoped_actor self{sys};
     self->monitor(thrower);
     caf::anon_send(thrower, 1);

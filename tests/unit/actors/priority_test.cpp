@@ -47,29 +47,37 @@ TEST_CASE(
   std::promise<void> release;
   auto released = release.get_future().share();
   std::promise<void> blocked;
-  auto receiver = sys.spawn<caf::detached>([&, released](caf::event_based_actor*) -> caf::behavior {
-    return {
-        [&, released](caf::ok_atom) {
-          blocked.set_value();
-          released.wait_for(5s);  // holds the mailbox until everything below is enqueued
-        },
-        [&](int i) { rec.add("normal " + std::to_string(i)); },
-        [&](high_atom) { rec.add("request<high> caf::duration"); },
-        [&](chrono_atom) { rec.add("request<high> chrono"); },
-        [&](plain_atom) { rec.add("send<high>"); },
-    };
-  });
+  // Each function actor takes one spawn argument: CAF 0.17 dereferences a null argument tuple for
+  // one that takes none (UBSan reports it).
+  auto receiver = sys.spawn<caf::detached>(
+      [&, released](caf::event_based_actor*, int) -> caf::behavior {
+        return {
+            [&, released](caf::ok_atom) {
+              blocked.set_value();
+              released.wait_for(5s);  // holds the mailbox until everything below is enqueued
+            },
+            [&](int i) { rec.add("normal " + std::to_string(i)); },
+            [&](high_atom) { rec.add("request<high> caf::duration"); },
+            [&](chrono_atom) { rec.add("request<high> chrono"); },
+            [&](plain_atom) { rec.add("send<high>"); },
+        };
+      },
+      0);
+  ;
   caf::scoped_actor self{sys};
   self->send(receiver, caf::ok_atom::value);
   REQUIRE(blocked.get_future().wait_for(5s) == std::future_status::ready);
   for (int i = 1; i <= 3; ++i) self->send(receiver, i);
-  auto sender = sys.spawn([receiver](caf::event_based_actor* s) {
-    s->request<caf::message_priority::high>(receiver, 1s, chrono_atom::value)
-        .then([] {}, [](caf::error&) {});
-    s->request<caf::message_priority::high>(receiver, caf::duration{1s}, high_atom::value)
-        .then([] {}, [](caf::error&) {});
-    s->send<caf::message_priority::high>(receiver, plain_atom::value);
-  });
+  auto sender = sys.spawn(
+      [](caf::event_based_actor* s, caf::actor receiver) {
+        s->request<caf::message_priority::high>(receiver, 1s, chrono_atom::value)
+            .then([] {}, [](caf::error&) {});
+        s->request<caf::message_priority::high>(receiver, caf::duration{1s}, high_atom::value)
+            .then([] {}, [](caf::error&) {});
+        s->send<caf::message_priority::high>(receiver, plain_atom::value);
+      },
+      receiver);
+  ;
   // The sender's three messages are in the mailbox once it has run its start-up; wait for it.
   self->wait_for(sender);
   release.set_value();
